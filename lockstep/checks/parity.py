@@ -1,0 +1,126 @@
+"""The parity flow: one case, both targets, learned noise, one finding per distinct difference."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..compare import Difference, compare, host_leaks
+from ..exchange import Exchange, Exchanger
+from ..findings import Finding, FindingBook, Rules
+from ..noise import NoiseMask
+from ..report.curl import curl_command
+from ..targets import Answer, Target
+from ..views import View, view_of
+from .conformance import conformance_failures
+
+__all__ = ["Parity", "CaseOutcome"]
+
+
+@dataclass
+class CaseOutcome:
+    """What one case produced: new findings (first of their kind), notes, and the exchange itself."""
+
+    exchange: Exchange
+    findings: list[Finding] = field(default_factory=list)
+    judged: bool = True
+
+
+class Parity:
+    def __init__(self, legacy: Target, gateway: Target, *, headers: list[str], max_body_bytes: int,
+                 rules: Rules, book: FindingBook, conformance: bool = True) -> None:
+        self.legacy, self.gateway = legacy, gateway
+        self.exchanger = Exchanger(legacy, gateway)
+        self.headers, self.max_body_bytes = [h.lower() for h in headers], max_body_bytes
+        self.rules, self.book, self.conformance = rules, book, conformance
+        self.masks: dict[str, NoiseMask] = {}
+        self.cases = 0
+
+    def check(self, case: Any) -> CaseOutcome:
+        ex = self.exchanger.run(case)
+        self.cases += 1
+        outcome = CaseOutcome(ex)
+        note = _unjudgeable(ex)
+        if note:
+            outcome.judged = False
+            self._record(outcome, case, note)
+            return outcome
+        l1, l2, gw = (self._view(a, t) for a, t in
+                      ((ex.legacy, self.legacy), (ex.legacy_again, self.legacy), (ex.gateway, self.gateway)))
+        mask = self.masks.setdefault(ex.operation, NoiseMask())
+        if not mask.learn(l1, l2):
+            outcome.judged = False
+            self._record(outcome, case, Finding("parity", ex.operation, "legacy-unstable", "status",
+                                                l1.status, l2.status, "the legacy answered the same request "
+                                                "with two statuses; this case is not judged", severity="note"))
+            return outcome
+        diffs = compare(l1, gw, mask) + host_leaks(ex.gateway, self.legacy.base_url)
+        for diff in diffs:
+            if not self.rules.ignored(ex.operation, diff.location):
+                self._record(outcome, case, _finding(ex.operation, diff))
+        if self.conformance and l1.status == gw.status:
+            self._conformance(outcome, case)
+        return outcome
+
+    def _view(self, answer: Answer, target: Target) -> View:
+        return view_of(answer, target.base_url, self.headers, self.max_body_bytes)
+
+    def _conformance(self, outcome: CaseOutcome, case: Any) -> None:
+        ex = outcome.exchange
+        legacy_fails = conformance_failures(case, ex.legacy)
+        for title, message in conformance_failures(case, ex.gateway).items():
+            if title not in legacy_fails:
+                self._record(outcome, case, Finding("parity", ex.operation, "conformance", title, None, None,
+                                                    f"the gateway's answer breaks the contract the legacy keeps: {message}"))
+        for title, message in legacy_fails.items():
+            self._record(outcome, case, Finding("parity", ex.operation, "spec-gap", title, None, None,
+                                                f"the legacy already breaks the document: {message}", severity="note"))
+
+    def _record(self, outcome: CaseOutcome, case: Any, finding: Finding) -> None:
+        finding = self.rules.apply_known(finding)
+        if self.book.add(finding):
+            finding.reproducers = self.reproducers(outcome.exchange)
+            outcome.findings.append(finding)
+
+    def reproducers(self, ex: Exchange) -> dict[str, str]:
+        return {a.target: curl_command(a.method, a.url, a.request_headers, a.request_body,
+                                       token_var=f"{a.target.upper()}_TOKEN")
+                for a in (ex.legacy, ex.gateway)}
+
+    def close(self) -> None:
+        self.exchanger.close()
+
+
+def _unjudgeable(ex: Exchange) -> Finding | None:
+    for answer in (ex.legacy, ex.legacy_again, ex.gateway):
+        if answer.error:
+            return Finding("parity", ex.operation, "transport", answer.target, None, None,
+                           f"{answer.target} did not answer: {answer.error}")
+    for answer in (ex.legacy, ex.legacy_again, ex.gateway):
+        if answer.rate_limited:
+            return Finding("parity", ex.operation, "rate-limited", answer.target, None, answer.status,
+                           f"{answer.target} kept answering {answer.status} after waiting as told; not a "
+                           "difference", severity="note")
+    if ex.order_dependent:
+        return Finding("parity", ex.operation, "order-dependent", "status", ex.legacy.status,
+                       ex.legacy_again.status, "the first legacy request changed what the second saw; "
+                       "writes like this one are compared by the stateful flow", severity="note")
+    return None
+
+
+_MESSAGES = {
+    "status": "the gateway answers {g} where the legacy answers {l}",
+    "route-missing": "the gateway does not route this operation: {g} where the legacy answers {l}",
+    "header": "{where} differs",
+    "host-leak": "the gateway hands out the legacy host ({l}); clients would bypass the gateway",
+    "body-type": "the type at {where} differs",
+    "body-value": "the value at {where} differs",
+    "missing-key": "the gateway's answer lacks {where}",
+    "extra-key": "the gateway's answer has {where}, the legacy's does not",
+}
+
+
+def _finding(operation: str, diff: Difference) -> Finding:
+    message = _MESSAGES.get(diff.category, "{where} differs").format(
+        g=diff.gateway, l=diff.legacy, where=diff.exact)
+    return Finding("parity", operation, diff.category, diff.location, diff.legacy, diff.gateway, message)

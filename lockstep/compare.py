@@ -1,0 +1,129 @@
+"""Legacy view vs gateway view -> the differences that are not noise.
+
+Categories: status, route-missing, header, host-leak, body-type, body-value, missing-key, extra-key.
+A location is a string a user can read and a contract rule can match with a glob:
+`status`, `header:cache-control`, `body:/items/*/rating`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from .noise import NoiseMask, Path, generalise, json_diff, pointer
+from .targets import Answer
+from .views import URL_HEADERS, BodyDigest, View
+
+__all__ = ["Difference", "compare", "host_leaks", "ROUTE_MISSING_STATUSES"]
+
+ROUTE_MISSING_STATUSES = (404, 405)
+_SHOWN = 160
+
+
+@dataclass(frozen=True)
+class Difference:
+    category: str
+    location: str  # generalised: what dedupes and what rules match
+    exact: str  # this case's own location
+    legacy: Any
+    gateway: Any
+
+
+def compare(legacy: View, gateway: View, mask: NoiseMask) -> list[Difference]:
+    if legacy.status != gateway.status:
+        missing = gateway.status in ROUTE_MISSING_STATUSES and legacy.status not in ROUTE_MISSING_STATUSES
+        category = "route-missing" if missing else "status"
+        return [Difference(category, "status", "status", legacy.status, gateway.status)]
+    return _headers(legacy, gateway, mask) + _body(legacy, gateway, mask)
+
+
+def _headers(legacy: View, gateway: View, mask: NoiseMask) -> list[Difference]:
+    out = []
+    for name in sorted(set(legacy.headers) | set(gateway.headers)):
+        lv, gv = legacy.headers.get(name), gateway.headers.get(name)
+        if lv == gv or (name in mask.headers and lv is not None and gv is not None):
+            continue
+        out.append(Difference("header", f"header:{name}", f"header:{name}", lv, gv))
+    return out
+
+
+def _body(legacy: View, gateway: View, mask: NoiseMask) -> list[Difference]:
+    if mask.ignores(()):
+        return []
+    if legacy.kind != gateway.kind:
+        return [Difference("body-type", "body:", "body:", _kind(legacy), _kind(gateway))]
+    if legacy.kind == "json":
+        return _json(legacy.body, gateway.body, mask)
+    if legacy.body == gateway.body or mask.masks_value(()):
+        return []
+    return [Difference("body-value", "body:", f"body:@{_first_offset(legacy.body, gateway.body)}",
+                       _short(legacy.body), _short(gateway.body))]
+
+
+def _json(a: Any, b: Any, mask: NoiseMask) -> list[Difference]:
+    out = []
+    for report, levels in json_diff(a, b, mask.unordered).items():
+        for level in levels:
+            raw = level.path(output_format="list")
+            category, path = _category(report, generalise(raw))
+            if mask.ignores(path) or (category == "body-value" and mask.masks_value(path)):
+                continue
+            out.append(Difference(category, "body:" + pointer(path), "body:" + pointer(raw),
+                                  _value(level.t1), _value(level.t2)))
+    return out
+
+
+def _category(report: str, path: Path) -> tuple[str, Path]:
+    if report == "dictionary_item_removed":
+        return "missing-key", path
+    if report == "dictionary_item_added":
+        return "extra-key", path
+    if report == "type_changes":
+        return "body-type", path
+    return "body-value", path
+
+
+def host_leaks(gateway: Answer, legacy_base: str) -> list[Difference]:
+    """The gateway must never hand out the legacy host: clients would bypass it."""
+    netloc = urlsplit(legacy_base).netloc
+    if not netloc:
+        return []
+    out = []
+    for name in URL_HEADERS:
+        value = gateway.headers.get(name)
+        if value and netloc in value:
+            out.append(Difference("host-leak", f"header:{name}", f"header:{name}", legacy_base, value))
+    if netloc.encode() in gateway.body:
+        out.append(Difference("host-leak", "body:", "body:", legacy_base, "the body names the legacy host"))
+    return out
+
+
+def _kind(view: View) -> str:
+    ctype = view.headers.get("content-type", "no content-type")
+    return f"{view.kind} ({ctype})"
+
+
+def _value(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else repr(value)
+    if type(value).__name__ == "NotPresent":
+        return "(absent)"
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+
+
+def _short(body: Any) -> str:
+    if isinstance(body, BodyDigest):
+        return f"{body.size} bytes, sha256 {body.sha256[:16]}…"
+    text = body if isinstance(body, str) else repr(body)
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
+
+
+def _first_offset(a: Any, b: Any) -> int:
+    if isinstance(a, BodyDigest) and isinstance(b, BodyDigest):
+        a, b = a.first_bytes, b.first_bytes
+    for i, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return i
+    return min(len(a), len(b))

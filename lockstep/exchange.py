@@ -1,0 +1,75 @@
+"""One case -> legacy twice and the gateway once -> an Exchange.
+
+Safe methods and POST (a create: three creates are fine, ids become learned noise) go out together, so
+a slow upstream costs one delay per case, not three. Methods that consume state (PUT, PATCH, DELETE)
+go out one after another: legacy, legacy again, gateway. If the two legacy answers differ in status, the
+first request changed what the second saw; such a case is `order_dependent` and is left to the
+stateful flow instead of being judged here.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import requests
+
+from .targets import SAFE_METHODS, Answer, Target
+
+__all__ = ["Exchange", "Exchanger", "build_request"]
+
+CONCURRENT_METHODS = SAFE_METHODS | {"POST"}
+
+
+@dataclass
+class Exchange:
+    operation: str
+    legacy: Answer
+    legacy_again: Answer
+    gateway: Answer
+    order_dependent: bool = False
+
+
+def build_request(case: Any, target: Target) -> httpx.Request:
+    """The bytes Schemathesis would send, addressed to `target` with its own headers.
+
+    `requests` prepares the request because its encoding is what Schemathesis's own runner sends;
+    handing the same kwargs to httpx would encode bodies and queries differently.
+    """
+    kwargs = case.as_transport_kwargs(base_url=target.base_url, headers=target.headers)
+    prepared = requests.Request(**{k: v for k, v in kwargs.items() if k in _REQUEST_KEYS}).prepare()
+    body = prepared.body or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return httpx.Request(prepared.method, prepared.url, headers=dict(prepared.headers), content=body)
+
+
+_REQUEST_KEYS = {"method", "url", "headers", "files", "data", "params", "auth", "cookies", "hooks", "json"}
+
+
+class Exchanger:
+    """Sends cases to both targets; owns the small thread pool that keeps three calls in flight."""
+
+    def __init__(self, legacy: Target, gateway: Target) -> None:
+        self.legacy, self.gateway = legacy, gateway
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="lockstep-send")
+
+    def run(self, case: Any) -> Exchange:
+        method = case.method.upper()
+        for target in (self.legacy, self.gateway):
+            target.guard(method)
+        first, again, via_gateway = (build_request(case, self.legacy), build_request(case, self.legacy),
+                                     build_request(case, self.gateway))
+        if method in CONCURRENT_METHODS:
+            futures = [self._pool.submit(t.send, r) for t, r in
+                       ((self.legacy, first), (self.legacy, again), (self.gateway, via_gateway))]
+            l1, l2, gw = (f.result() for f in futures)
+        else:
+            l1, l2, gw = self.legacy.send(first), self.legacy.send(again), self.gateway.send(via_gateway)
+        order_dependent = method not in CONCURRENT_METHODS and l1.status != l2.status
+        return Exchange(case.operation.label, l1, l2, gw, order_dependent)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,241 @@
+"""lockstep's pytest plugin: options, the run header, fixtures, the per-operation verdict, reports.
+
+Thin on purpose: the engine (settings, session, checks, report) holds the logic. Loaded from the
+project's root conftest.py (`pytest_plugins = ["lockstep.pytest_plugin"]`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .errors import LockstepError
+from .findings import Finding
+from .report import allure_report
+from .report.summary import build_summary, terminal_lines, write_summary
+from .session import LockstepSession
+from .settings import resolve_settings
+from .spec import load_spec
+
+SESSION = pytest.StashKey[LockstepSession]()
+SUMMARY = pytest.StashKey[dict]()
+TOTALS = pytest.StashKey[Counter]()
+ITEM_FINDINGS = pytest.StashKey[list[Finding]]()
+MARKERS = {
+    "parity": "gateway answers compared with the legacy's (Schemathesis cases)",
+    "cors": "preflights and actual answers checked against the declared CORS policy",
+    "auth": "token and header edge cases against the spec's security requirements",
+    "stateful": "write sequences run in lockstep on both targets",
+    "routes": "every operation routed; private paths unreachable; aliases",
+    "latency": "the gateway's latency overhead per operation",
+}
+_loaded: dict[str, Any] = {}
+
+
+class LockstepFailure(AssertionError):
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__("\n".join(f.headline() for f in findings))
+        self.findings = findings
+
+
+def lockstep_schema() -> Any:
+    """The Schemathesis schema of the run, for `@schema.parametrize()` in the suites."""
+    if "schema" not in _loaded:
+        raise RuntimeError("lockstep's plugin is not active: run pytest from the project root "
+                           "(its conftest.py loads lockstep.pytest_plugin)")
+    return _loaded["schema"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("lockstep", "lockstep: gateway vs legacy contract tests")
+    group.addoption("--contract", dest="lockstep_contract", metavar="PATH",
+                    help="the migration contract (default: $LOCKSTEP_CONTRACT, then contracts/migration.yaml)")
+    group.addoption("--legacy-url", dest="lockstep_legacy_url", metavar="URL",
+                    help="the legacy API's base URL (default: the contract's; 'demo' starts the demo stack)")
+    group.addoption("--gateway-url", dest="lockstep_gateway_url", metavar="URL",
+                    help="the gateway's base URL, prefix included (default: the contract's)")
+    group.addoption("--profile", dest="lockstep_profile", metavar="NAME",
+                    help="smoke, staging or deep, or one the contract defines (default: $LOCKSTEP_PROFILE, "
+                         "then the contract's `profile`, then staging)")
+    group.addoption("--lockstep-seed", dest="lockstep_seed", metavar="N",
+                    help="the generation seed (default: $LOCKSTEP_SEED, then the contract's, then random; printed)")
+    group.addoption("--max-examples", dest="lockstep_max_examples", type=int, metavar="N",
+                    help="generated cases per operation (default: the profile's)")
+    group.addoption("--demo-faults", dest="lockstep_demo_faults", metavar="A,B",
+                    help="start the embedded demo gateway with these faults (see python -m lockstep.demo --help)")
+    group.addoption("--reports", dest="lockstep_reports", metavar="DIR", default="reports",
+                    help="where summary.json, junit.xml and allure-results go (default: reports)")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    for name, text in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {text}")
+    opt = config.option
+    try:
+        settings = resolve_settings(contract=opt.lockstep_contract, legacy_url=opt.lockstep_legacy_url,
+                                    gateway_url=opt.lockstep_gateway_url, profile=opt.lockstep_profile,
+                                    seed=opt.lockstep_seed, demo_faults=opt.lockstep_demo_faults,
+                                    max_examples=opt.lockstep_max_examples)
+        _loaded["schema"] = load_spec(settings)
+        config.stash[SESSION] = LockstepSession(settings)
+    except LockstepError as exc:
+        raise pytest.UsageError(f"lockstep: {exc}") from None
+    config.stash[TOTALS] = Counter()
+    _default_reports(config, Path(opt.lockstep_reports))
+
+
+def _default_reports(config: pytest.Config, reports: Path) -> None:
+    if getattr(config.option, "collectonly", False):
+        return
+    if not getattr(config.option, "xmlpath", None):
+        config.option.xmlpath = str(reports / "junit.xml")
+    if hasattr(config.option, "allure_report_dir") and not config.option.allure_report_dir:
+        config.option.allure_report_dir = str(reports / "allure-results")
+        if not hasattr(config, "workerinput"):  # the controller cleans once, before workers start
+            shutil.rmtree(config.option.allure_report_dir, ignore_errors=True)
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistHooks(config), "lockstep-xdist")
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return config.stash[SESSION].settings.header_lines() if SESSION in config.stash else []
+
+
+@pytest.fixture(scope="session")
+def lockstep(request: pytest.FixtureRequest) -> Iterator[LockstepSession]:
+    """The run's session: targets started and probed (the demo stack too, if the contract asks for it)."""
+    session = request.config.stash[SESSION]
+    try:
+        session.start()
+    except LockstepError as exc:
+        session.close()
+        pytest.exit(f"lockstep: {exc}", returncode=3)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def parity_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Callable[[Any], None]:
+    """Compare one Schemathesis case on both targets; findings fail the test once all cases ran."""
+    found = request.node.stash.setdefault(ITEM_FINDINGS, [])
+    labelled: list[str] = []
+
+    def check(case: Any) -> None:
+        operation = case.operation.label
+        if not labelled:
+            allure_report.label("parity", operation)
+            labelled.append(operation)
+        outcome = lockstep.parity().check(case)
+        lockstep.count_case(operation)
+        if outcome.findings:
+            found.extend(outcome.findings)
+            allure_report.attach_findings(outcome.findings)
+            ex = outcome.exchange
+            allure_report.attach_answers([ex.legacy, ex.gateway])
+
+    return check
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    result = yield
+    found = item.stash.get(ITEM_FINDINGS, [])
+    failing = [f for f in found if f.failing]
+    if failing:
+        raise LockstepFailure(failing)
+    known = [f for f in found if f.known and f.severity == "failure"]
+    if known:
+        pytest.xfail("known difference(s): " + "; ".join(f.headline() for f in known))
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    report = yield
+    if call.excinfo is not None and isinstance(call.excinfo.value, LockstepFailure):
+        findings = call.excinfo.value.findings
+        lines = [f"{len(findings)} finding(s):"]
+        for f in findings:
+            lines.append("  " + f.headline())
+            lines += [f"    reproduce ({t}): {c}" for t, c in f.reproducers.items()]
+        from .report.redact import redact
+
+        report.longrepr = redact("\n".join(lines))
+    return report
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    totals = _totals_of(report)
+    if totals is None:
+        return
+    if report.when == "call":
+        totals["xfailed" if hasattr(report, "wasxfail") else report.outcome] += 1
+    elif report.failed:
+        totals["errors"] += 1
+    elif report.skipped and report.when == "setup":
+        totals["skipped"] += 1
+
+
+_CONFIG: list[pytest.Config] = []
+
+
+def _totals_of(report: pytest.TestReport) -> Counter | None:
+    return _CONFIG[0].stash.get(TOTALS, None) if _CONFIG else None
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _CONFIG[:] = [session.config]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    if SESSION not in config.stash:
+        return
+    run = config.stash[SESSION]
+    if hasattr(config, "workerinput"):
+        config.workeroutput["lockstep"] = run.payload()
+        return
+    totals = config.stash[TOTALS]
+    summary = build_summary(
+        findings=run.book.all(), cases=dict(run.cases), operations=sorted(run.operations),
+        totals={k: totals.get(k, 0) for k in ("passed", "failed", "errors", "skipped", "xfailed")},
+        settings=run.settings, interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
+        exit_status=int(exitstatus), unused_ignores=run.unused_ignores(), lost=getattr(run, "lost", []))
+    config.stash[SUMMARY] = summary
+    write_summary(Path(config.option.lockstep_reports) / "summary.json", summary)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    summary = config.stash.get(SUMMARY, None)
+    if summary is None or not summary["cases"] and not summary["findings"]:
+        return
+    terminalreporter.section("lockstep")
+    for line in terminal_lines(summary):
+        terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SESSION in config.stash:
+        config.stash[SESSION].close()
+
+
+class _XdistHooks:
+    """Workers hand their findings to the controller, which alone writes summary.json."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        run = self.config.stash[SESSION]
+        payload = getattr(node, "workeroutput", {}).get("lockstep")
+        if payload:
+            run.merge(payload)
+        if error:
+            run.lost = [*getattr(run, "lost", []), f"worker {node.gateway.id} crashed: {str(error)[:200]}"]

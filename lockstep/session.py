@@ -1,0 +1,117 @@
+"""One lockstep run: targets (or the demo stack), findings, counts. The pytest plugin drives it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from .checks.parity import Parity
+from .contract import DEMO, AuthSpec, TargetSpec
+from .errors import ContractError
+from .findings import Finding, FindingBook, Rules
+from .report.redact import register_secret
+from .settings import Settings
+from .targets import Target, fetch_client_credentials_token
+
+__all__ = ["LockstepSession"]
+
+
+class LockstepSession:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        contract = settings.contract
+        self.book = FindingBook()
+        self.rules = Rules(contract.compare.ignore, contract.known_differences)
+        self.cases: Counter[str] = Counter()
+        self.operations: set[str] = set()
+        self.stack: Any = None
+        self.legacy: Target | None = None
+        self.gateway: Target | None = None
+        self._parity: Parity | None = None
+        if settings.demo_faults and not settings.uses_demo:
+            raise ContractError("--demo-faults needs the embedded demo stack; drop --legacy-url/--gateway-url")
+
+    # -- start and stop -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the demo stack if a target is `demo`, build both targets, probe them (raises)."""
+        if self.settings.uses_demo:
+            from .demo import DemoStack  # imported only when used: the demo pulls in servers
+
+            self.stack = DemoStack(self.settings.demo_faults).start()
+            register_secret(self.stack.signing_key_pem)
+        targets = self.settings.contract.targets
+        self.legacy = self._target("legacy", targets.legacy, self.settings.legacy_url)
+        self.gateway = self._target("gateway", targets.gateway, self.settings.gateway_url)
+        for target in (self.legacy, self.gateway):
+            target.probe()
+
+    def _target(self, name: str, spec: TargetSpec, url: str) -> Target:
+        if url == DEMO:
+            url = self.stack.legacy_url if name == "legacy" else self.stack.gateway_url
+        spec = spec.model_copy(update={"url": url, "prefix": spec.prefix if spec.url != DEMO else ""})
+        token = self._token(spec.auth, spec)
+        register_secret(token)
+        profile = self.settings.profile
+        return Target(name, spec, token=token, allowed_methods=profile.methods, rate=profile.rate)
+
+    def _token(self, auth: AuthSpec | None, spec: TargetSpec) -> str | None:
+        if auth is None:
+            return None
+        if auth.bearer is not None:
+            value = auth.bearer.get_secret_value()
+            if value == DEMO:
+                if self.stack is None:
+                    raise ContractError("`bearer: demo` needs the embedded demo stack", where="targets.*.auth")
+                return self.stack.token()
+            return value
+        if auth.token_url and auth.client_id and auth.client_secret:
+            secret = auth.client_secret.get_secret_value()
+            register_secret(secret)
+            return fetch_client_credentials_token(auth.token_url, auth.client_id, secret, auth.scope, spec.verify)
+        raise ContractError("auth needs `bearer`, or `token_url` + `client_id` + `client_secret`",
+                            where="targets.*.auth")
+
+    def close(self) -> None:
+        if self._parity:
+            self._parity.close()
+        for target in (self.legacy, self.gateway):
+            if target:
+                target.close()
+        if self.stack is not None:
+            self.stack.stop()
+            self.stack = None
+
+    # -- flows ----------------------------------------------------------------------------------
+    def parity(self) -> Parity:
+        if self._parity is None:
+            assert self.legacy and self.gateway, "start() first"
+            compare = self.settings.contract.compare
+            self._parity = Parity(self.legacy, self.gateway, headers=compare.headers,
+                                  max_body_bytes=compare.max_body_bytes, rules=self.rules, book=self.book)
+        return self._parity
+
+    def count_case(self, operation: str) -> None:
+        self.cases[operation] += 1
+        self.operations.add(operation)
+
+    # -- xdist hand-off -------------------------------------------------------------------------
+    def payload(self) -> dict[str, Any]:
+        return {"cases": dict(self.cases), "operations": sorted(self.operations),
+                "findings": [f.to_dict() for f in self.book.all()],
+                "unused_ignores": self.rules.unused_ignores()}
+
+    def merge(self, payload: dict[str, Any]) -> None:
+        self.cases.update(payload.get("cases", {}))
+        self.operations.update(payload.get("operations", []))
+        for data in payload.get("findings", []):
+            count = data.pop("count", 1)
+            finding = Finding(**data)
+            if not self.book.add(finding):
+                self.book._by_key[finding.key].count += count - 1
+            else:
+                finding.count = count
+        self._merged_unused = set(getattr(self, "_merged_unused", set(self.rules.unused_ignores())))
+        self._merged_unused &= set(payload.get("unused_ignores", []))
+
+    def unused_ignores(self) -> list[str]:
+        return sorted(getattr(self, "_merged_unused", self.rules.unused_ignores()))

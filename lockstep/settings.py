@@ -1,0 +1,81 @@
+"""Every run setting resolved once, with where it came from: option > environment > contract > default."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .contract import DEMO, Contract, Profile, load_contract
+from .errors import ContractError
+
+__all__ = ["Settings", "resolve_settings", "DEFAULT_CONTRACT"]
+
+DEFAULT_CONTRACT = "contracts/migration.yaml"
+
+
+@dataclass
+class Settings:
+    contract: Contract
+    contract_path: Path
+    profile_name: str
+    profile: Profile
+    seed: int
+    legacy_url: str
+    gateway_url: str
+    demo_faults: tuple[str, ...] = ()
+    max_examples: int | None = None
+    sources: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def uses_demo(self) -> bool:
+        return DEMO in (self.legacy_url, self.gateway_url)
+
+    def header_lines(self) -> list[str]:
+        s = self.sources
+        faults = f", faults: {', '.join(self.demo_faults)}" if self.demo_faults else ""
+        return [
+            f"lockstep: contract {self.contract_path} ({s['contract']})",
+            f"lockstep: profile {self.profile_name} ({s['profile']}); seed {self.seed} ({s['seed']}); "
+            f"max examples {self.max_examples or self.profile.max_examples}; "
+            f"safe methods only: {'yes' if self.profile.methods and set(self.profile.methods) <= {'GET', 'HEAD', 'OPTIONS'} else 'no'}",
+            f"lockstep: legacy {self.legacy_url} ({s['legacy']}); gateway {self.gateway_url} ({s['gateway']}){faults}",
+        ]
+
+
+def _pick(option: str | None, env_name: str, contract_value: object, default: object, env: dict[str, str],
+          label: str) -> tuple[object, str]:
+    if option not in (None, ""):
+        return option, f"option --{label}"
+    if env.get(env_name):
+        return env[env_name], f"environment {env_name}"
+    if contract_value is not None:
+        return contract_value, "contract"
+    return default, "default"
+
+
+def resolve_settings(*, contract: str | None, legacy_url: str | None, gateway_url: str | None,
+                     profile: str | None, seed: str | None, demo_faults: str | None,
+                     max_examples: int | None, env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ) if env is None else env
+    path_value, path_source = _pick(contract, "LOCKSTEP_CONTRACT", None, DEFAULT_CONTRACT, env, "contract")
+    path = Path(str(path_value))
+    loaded = load_contract(path, env)
+    profile_name, profile_source = _pick(profile, "LOCKSTEP_PROFILE", loaded.profile, "staging", env, "profile")
+    chosen = loaded.profile_named(str(profile_name))
+    seed_value, seed_source = _pick(seed, "LOCKSTEP_SEED", loaded.seed, None, env, "seed")
+    if seed_value is None:
+        seed_value, seed_source = random.randrange(1, 2**31), "random"
+    try:
+        seed_int = int(str(seed_value))
+    except ValueError:
+        raise ContractError(f"seed must be a whole number, got {seed_value!r}", where=seed_source) from None
+    legacy, legacy_source = _pick(legacy_url, "\0", loaded.targets.legacy.url, DEMO, env, "legacy-url")
+    gateway, gateway_source = _pick(gateway_url, "\0", loaded.targets.gateway.url, DEMO, env, "gateway-url")
+    faults = tuple(f.strip() for f in (demo_faults or "").split(",") if f.strip())
+    sources = {"contract": path_source, "profile": profile_source, "seed": seed_source,
+               "legacy": "demo stack" if legacy == DEMO else legacy_source,
+               "gateway": "demo stack" if gateway == DEMO else gateway_source}
+    return Settings(loaded, path, str(profile_name), chosen, seed_int, str(legacy), str(gateway), faults,
+                    max_examples, sources)
