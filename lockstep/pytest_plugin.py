@@ -14,12 +14,14 @@ from typing import Any
 
 import pytest
 
-from .errors import LockstepError
+from .checks.registry import FlowContext, checks_for
+from .errors import LockstepError, UnsafeRequestError
 from .findings import Finding
 from .report import allure_report
 from .report.summary import build_summary, terminal_lines, write_summary
 from .session import LockstepSession
 from .settings import resolve_settings
+from .operations import operations_of
 from .spec import load_spec
 
 SESSION = pytest.StashKey[LockstepSession]()
@@ -49,6 +51,12 @@ def lockstep_schema() -> Any:
         raise RuntimeError("lockstep's plugin is not active: run pytest from the project root "
                            "(its conftest.py loads lockstep.pytest_plugin)")
     return _loaded["schema"]
+
+
+def lockstep_operations() -> list[Any]:
+    """The document's operations (lockstep.operations.Operation) allowed by the profile, for parametrize."""
+    lockstep_schema()
+    return _loaded["operations"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -83,11 +91,17 @@ def pytest_configure(config: pytest.Config) -> None:
                                     seed=opt.lockstep_seed, demo_faults=opt.lockstep_demo_faults,
                                     max_examples=opt.lockstep_max_examples)
         _loaded["schema"] = load_spec(settings)
+        _loaded["operations"] = _profile_operations(settings, _loaded["schema"].raw_schema)
         config.stash[SESSION] = LockstepSession(settings)
     except LockstepError as exc:
         raise pytest.UsageError(f"lockstep: {exc}") from None
     config.stash[TOTALS] = Counter()
     _default_reports(config, Path(opt.lockstep_reports))
+
+
+def _profile_operations(settings: Any, document: dict) -> list[Any]:
+    methods = {m.upper() for m in settings.profile.methods or ()}
+    return [op for op in operations_of(document) if not methods or op.method in methods]
 
 
 def _default_reports(config: pytest.Config, reports: Path) -> None:
@@ -140,6 +154,35 @@ def parity_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> C
             allure_report.attach_answers([ex.legacy, ex.gateway])
 
     return check
+
+
+@pytest.fixture
+def run_flow(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Callable[..., None]:
+    """Run a flow's registered checks (optionally one group) on one operation and record the findings."""
+    found = request.node.stash.setdefault(ITEM_FINDINGS, [])
+
+    def run(flow: str, operation: Any, group: str | None = None) -> None:
+        allure_report.label(flow, operation.label)
+        selected = checks_for(flow, group=group)
+        if not selected:
+            pytest.fail(f"lockstep: no {flow} checks registered{f' in group {group!r}' if group else ''}")
+        skipped = []
+        for registered in selected:
+            ctx = FlowContext(flow, operation, lockstep, check_name=registered.name)
+            try:
+                findings = list(registered.func(ctx))
+            except UnsafeRequestError as exc:
+                skipped.append(f"{registered.name}: {exc}")
+                continue
+            new = [f for f in (lockstep.rules.apply_known(f) for f in findings) if lockstep.book.add(f)]
+            if new:
+                found.extend(new)
+                allure_report.attach_findings(new)
+                allure_report.attach_answers(ctx.answers[-6:])
+        if skipped and len(skipped) == len(selected):
+            pytest.skip("; ".join(skipped))
+
+    return run
 
 
 @pytest.hookimpl(wrapper=True)
@@ -207,7 +250,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         findings=run.book.all(), cases=dict(run.cases), operations=sorted(run.operations),
         totals={k: totals.get(k, 0) for k in ("passed", "failed", "errors", "skipped", "xfailed")},
         settings=run.settings, interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
-        exit_status=int(exitstatus), unused_ignores=run.unused_ignores(), lost=getattr(run, "lost", []))
+        exit_status=int(exitstatus), unused_ignores=run.unused_ignores(), lost=getattr(run, "lost", []),
+        extra={"figures": run.figures})
     config.stash[SUMMARY] = summary
     write_summary(Path(config.option.lockstep_reports) / "summary.json", summary)
 

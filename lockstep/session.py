@@ -24,6 +24,7 @@ class LockstepSession:
         self.rules = Rules(contract.compare.ignore, contract.known_differences)
         self.cases: Counter[str] = Counter()
         self.operations: set[str] = set()
+        self.figures: dict[str, Any] = {}  # measured values for the summary (e.g. auth latency), by flow
         self.stack: Any = None
         self.legacy: Target | None = None
         self.gateway: Target | None = None
@@ -98,11 +99,13 @@ class LockstepSession:
     def payload(self) -> dict[str, Any]:
         return {"cases": dict(self.cases), "operations": sorted(self.operations),
                 "findings": [f.to_dict() for f in self.book.all()],
-                "unused_ignores": self.rules.unused_ignores()}
+                "unused_ignores": self.rules.unused_ignores(), "figures": self.figures}
 
     def merge(self, payload: dict[str, Any]) -> None:
         self.cases.update(payload.get("cases", {}))
         self.operations.update(payload.get("operations", []))
+        for flow, values in payload.get("figures", {}).items():
+            self.figures.setdefault(flow, {}).update(values)
         for data in payload.get("findings", []):
             count = data.pop("count", 1)
             finding = Finding(**data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import schemathesis
-from schemathesis.config import GenerationMode
+from schemathesis import GenerationMode
 
 from .errors import ContractError
 from .settings import Settings
