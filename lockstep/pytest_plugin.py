@@ -28,6 +28,7 @@ SESSION = pytest.StashKey[LockstepSession]()
 SUMMARY = pytest.StashKey[dict]()
 TOTALS = pytest.StashKey[Counter]()
 ITEM_FINDINGS = pytest.StashKey[list[Finding]]()
+LABELLED = pytest.StashKey[bool]()
 MARKERS = {
     "parity": "gateway answers compared with the legacy's (Schemathesis cases)",
     "cors": "preflights and actual answers checked against the declared CORS policy",
@@ -37,6 +38,7 @@ MARKERS = {
     "latency": "the gateway's latency overhead per operation",
 }
 _loaded: dict[str, Any] = {}
+_running: list[pytest.Item] = []  # the test being called (for the session-scoped parity_check)
 
 
 class LockstepFailure(AssertionError):
@@ -134,17 +136,21 @@ def lockstep(request: pytest.FixtureRequest) -> Iterator[LockstepSession]:
     session.close()
 
 
-@pytest.fixture
-def parity_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Callable[[Any], None]:
-    """Compare one Schemathesis case on both targets; findings fail the test once all cases ran."""
-    found = request.node.stash.setdefault(ITEM_FINDINGS, [])
-    labelled: list[str] = []
+@pytest.fixture(scope="session")
+def parity_check(lockstep: LockstepSession) -> Callable[[Any], None]:
+    """Compare one Schemathesis case on both targets; findings fail the test once all its cases ran.
+
+    Session-scoped because Hypothesis calls the test once per case (a function-scoped fixture would not
+    be reset between them anyway); the current item comes from the runtest hook.
+    """
 
     def check(case: Any) -> None:
+        item = _running[0]
+        found = item.stash.setdefault(ITEM_FINDINGS, [])
         operation = case.operation.label
-        if not labelled:
+        if not item.stash.get(LABELLED, False):
             allure_report.label("parity", operation)
-            labelled.append(operation)
+            item.stash[LABELLED] = True
         outcome = lockstep.parity().check(case)
         lockstep.count_case(operation)
         if outcome.findings:
@@ -187,7 +193,11 @@ def run_flow(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Calla
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
-    result = yield
+    _running[:] = [item]
+    try:
+        result = yield
+    finally:
+        _running.clear()
     found = item.stash.get(ITEM_FINDINGS, [])
     failing = [f for f in found if f.failing]
     if failing:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..compare import Difference, compare, host_leaks
-from ..exchange import Exchange, Exchanger
+from ..exchange import CONCURRENT_METHODS, Exchange, Exchanger, build_request
 from ..findings import Finding, FindingBook, Rules
 from ..noise import NoiseMask
 from ..report.curl import curl_command
@@ -50,17 +50,31 @@ class Parity:
         mask = self.masks.setdefault(ex.operation, NoiseMask())
         if not mask.learn(l1, l2):
             outcome.judged = False
-            self._record(outcome, case, Finding("parity", ex.operation, "legacy-unstable", "status",
-                                                l1.status, l2.status, "the legacy answered the same request "
-                                                "with two statuses; this case is not judged", severity="note"))
+            self._record(outcome, case, _unstable(ex))
             return outcome
-        diffs = compare(l1, gw, mask) + host_leaks(ex.gateway, self.legacy.base_url)
+        diffs = self._confirmed(case, ex, l1, gw, mask)
+        diffs += host_leaks(ex.gateway, self.legacy.base_url)
         for diff in diffs:
             if not self.rules.ignored(ex.operation, diff.location):
                 self._record(outcome, case, _finding(ex.operation, diff))
         if self.conformance and l1.status == gw.status:
             self._conformance(outcome, case)
         return outcome
+
+    def _confirmed(self, case: Any, ex: Exchange, l1: View, gw: View, mask: NoiseMask) -> list[Difference]:
+        """Differences that survive one more legacy answer.
+
+        Two legacy calls in flight together can agree on what is noise (a timestamp within the same
+        millisecond). Before reporting a value difference, ask the legacy once more, later: what moves
+        is learned as noise. Only where resending is harmless (safe methods and creates).
+        """
+        diffs = compare(l1, gw, mask)
+        if not any(d.category in _RECHECKED for d in diffs) or case.method.upper() not in CONCURRENT_METHODS:
+            return diffs
+        third = self.exchanger.legacy.send(build_request(case, self.legacy))
+        if third.ok and mask.learn(l1, self._view(third, self.legacy)):
+            diffs = compare(l1, gw, mask)
+        return diffs
 
     def _view(self, answer: Answer, target: Target) -> View:
         return view_of(answer, target.base_url, self.headers, self.max_body_bytes)
@@ -108,6 +122,19 @@ def _unjudgeable(ex: Exchange) -> Finding | None:
     return None
 
 
+_RECHECKED = ("body-value", "header", "body-type", "missing-key", "extra-key")
+
+
+def _unstable(ex: Exchange) -> Finding:
+    if ex.legacy.method in ("GET", "HEAD", "OPTIONS"):
+        return Finding("parity", ex.operation, "legacy-unstable", "status", ex.legacy.status,
+                       ex.legacy_again.status, "the legacy answered the same request with two statuses; "
+                       "this case is not judged", severity="note")
+    return Finding("parity", ex.operation, "order-dependent", "status", ex.legacy.status, ex.legacy_again.status,
+                   "the first legacy request changed what the second saw; writes like this one are compared by "
+                   "the stateful flow", severity="note")
+
+
 _MESSAGES = {
     "status": "the gateway answers {g} where the legacy answers {l}",
     "route-missing": "the gateway does not route this operation: {g} where the legacy answers {l}",
@@ -123,4 +150,9 @@ _MESSAGES = {
 def _finding(operation: str, diff: Difference) -> Finding:
     message = _MESSAGES.get(diff.category, "{where} differs").format(
         g=diff.gateway, l=diff.legacy, where=diff.exact)
+    if diff.category == "header":
+        name = diff.location.split(":", 1)[1].title()
+        message = (f"the gateway drops the {name} header" if diff.gateway is None else
+                   f"the gateway adds a {name} header the legacy does not send" if diff.legacy is None else
+                   f"the gateway's {name} differs from the legacy's")
     return Finding("parity", operation, diff.category, diff.location, diff.legacy, diff.gateway, message)
