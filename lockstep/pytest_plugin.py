@@ -78,6 +78,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="generated cases per operation (default: the profile's)")
     group.addoption("--demo-faults", dest="lockstep_demo_faults", metavar="A,B",
                     help="start the embedded demo gateway with these faults (see python -m lockstep.demo --help)")
+    group.addoption("--demo-rate-limit", dest="lockstep_demo_rate_limit", metavar="N/s",
+                    help="the demo gateway's per-route rate limit (default: the document's x-rate-limit)")
     group.addoption("--reports", dest="lockstep_reports", metavar="DIR", default="reports",
                     help="where summary.json, junit.xml and allure-results go (default: reports)")
 
@@ -91,7 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
         settings = resolve_settings(contract=opt.lockstep_contract, legacy_url=opt.lockstep_legacy_url,
                                     gateway_url=opt.lockstep_gateway_url, profile=opt.lockstep_profile,
                                     seed=opt.lockstep_seed, demo_faults=opt.lockstep_demo_faults,
-                                    max_examples=opt.lockstep_max_examples)
+                                    max_examples=opt.lockstep_max_examples,
+                                    demo_rate_limit=opt.lockstep_demo_rate_limit)
         _loaded["schema"] = load_spec(settings)
         _loaded["operations"] = _profile_operations(settings, _loaded["schema"].raw_schema)
         config.stash[SESSION] = LockstepSession(settings)

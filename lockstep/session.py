@@ -29,8 +29,9 @@ class LockstepSession:
         self.legacy: Target | None = None
         self.gateway: Target | None = None
         self._parity: Parity | None = None
-        if settings.demo_faults and not settings.uses_demo:
-            raise ContractError("--demo-faults needs the embedded demo stack; drop --legacy-url/--gateway-url")
+        if (settings.demo_faults or settings.demo_rate_limit) and not settings.uses_demo:
+            raise ContractError("--demo-faults and --demo-rate-limit need the embedded demo stack; "
+                                "drop --legacy-url/--gateway-url")
 
     # -- start and stop -------------------------------------------------------------------------
     def start(self) -> None:
@@ -38,7 +39,7 @@ class LockstepSession:
         if self.settings.uses_demo:
             from .demo import DemoStack  # imported only when used: the demo pulls in servers
 
-            self.stack = DemoStack(self.settings.demo_faults).start()
+            self.stack = DemoStack(self.settings.demo_faults, rate_limit=self.settings.demo_rate_limit).start()
             register_secret(self.stack.signing_key_pem)
         targets = self.settings.contract.targets
         self.legacy = self._target("legacy", targets.legacy, self.settings.legacy_url)

@@ -26,6 +26,7 @@ class Settings:
     gateway_url: str
     demo_faults: tuple[str, ...] = ()
     max_examples: int | None = None
+    demo_rate_limit: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -55,9 +56,19 @@ def _pick(option: str | None, env_name: str, contract_value: object, default: ob
     return default, "default"
 
 
+def _faults(text: str | None) -> tuple[str, ...]:
+    from .demo.faults import UnknownFaultError, validate_faults  # names only: no servers imported
+
+    try:
+        return validate_faults(f.strip() for f in (text or "").split(",") if f.strip())
+    except UnknownFaultError as exc:
+        raise ContractError(str(exc), where="--demo-faults") from None
+
+
 def resolve_settings(*, contract: str | None, legacy_url: str | None, gateway_url: str | None,
                      profile: str | None, seed: str | None, demo_faults: str | None,
-                     max_examples: int | None, env: dict[str, str] | None = None) -> Settings:
+                     max_examples: int | None, demo_rate_limit: str | None = None,
+                     env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
     path_value, path_source = _pick(contract, "LOCKSTEP_CONTRACT", None, DEFAULT_CONTRACT, env, "contract")
     path = Path(str(path_value))
@@ -73,9 +84,9 @@ def resolve_settings(*, contract: str | None, legacy_url: str | None, gateway_ur
         raise ContractError(f"seed must be a whole number, got {seed_value!r}", where=seed_source) from None
     legacy, legacy_source = _pick(legacy_url, "\0", loaded.targets.legacy.url, DEMO, env, "legacy-url")
     gateway, gateway_source = _pick(gateway_url, "\0", loaded.targets.gateway.url, DEMO, env, "gateway-url")
-    faults = tuple(f.strip() for f in (demo_faults or "").split(",") if f.strip())
+    faults = _faults(demo_faults)
     sources = {"contract": path_source, "profile": profile_source, "seed": seed_source,
                "legacy": "demo stack" if legacy == DEMO else legacy_source,
                "gateway": "demo stack" if gateway == DEMO else gateway_source}
     return Settings(loaded, path, str(profile_name), chosen, seed_int, str(legacy), str(gateway), faults,
-                    max_examples, sources)
+                    max_examples, demo_rate_limit, sources)
