@@ -108,6 +108,9 @@ class FindingBook:
         self._by_key[finding.key] = finding
         return True
 
+    def get(self, key: tuple[str, str, str, str]) -> Finding | None:
+        return self._by_key.get(key)
+
     def all(self) -> list[Finding]:
         return list(self._by_key.values())
 

@@ -214,6 +214,8 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
     report = yield
+    if report.when == "teardown" and hasattr(item.config, "workerinput") and SESSION in item.config.stash:
+        report.lockstep = item.config.stash[SESSION].drain()  # travels to the xdist controller
     if call.excinfo is not None and isinstance(call.excinfo.value, LockstepFailure):
         findings = call.excinfo.value.findings
         lines = [f"{len(findings)} finding(s):"]
@@ -230,6 +232,9 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     totals = _totals_of(report)
     if totals is None:
         return
+    payload = getattr(report, "lockstep", None)
+    if payload and not hasattr(_CONFIG[0], "workerinput"):
+        _CONFIG[0].stash[SESSION].merge(payload)
     if report.when == "call":
         totals["xfailed" if hasattr(report, "wasxfail") else report.outcome] += 1
     elif report.failed:
@@ -256,14 +261,14 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     run = config.stash[SESSION]
     if hasattr(config, "workerinput"):
-        config.workeroutput["lockstep"] = run.payload()
+        config.workeroutput["lockstep"] = run.drain()
         return
     totals = config.stash[TOTALS]
     summary = build_summary(
         findings=run.book.all(), cases=dict(run.cases), operations=sorted(run.operations),
         totals={k: totals.get(k, 0) for k in ("passed", "failed", "errors", "skipped", "xfailed")},
         settings=run.settings, interrupted=int(exitstatus) == int(pytest.ExitCode.INTERRUPTED),
-        exit_status=int(exitstatus), unused_ignores=run.unused_ignores(), lost=getattr(run, "lost", []),
+        exit_status=int(exitstatus), unused_ignores=run.unused_ignores(), lost=run.lost,
         extra={"figures": run.figures})
     config.stash[SUMMARY] = summary
     write_summary(Path(config.option.lockstep_reports) / "summary.json", summary)
@@ -295,4 +300,7 @@ class _XdistHooks:
         if payload:
             run.merge(payload)
         if error:
-            run.lost = [*getattr(run, "lost", []), f"worker {node.gateway.id} crashed: {str(error)[:200]}"]
+            run.lost.append(f"worker {node.gateway.id} went down: {str(error).splitlines()[0][:200]}")
+
+    def pytest_handlecrashitem(self, crashitem: str, report: Any, sched: Any) -> None:
+        self.config.stash[SESSION].lost.append(f"{crashitem} (its worker crashed while running it)")

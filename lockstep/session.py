@@ -29,6 +29,9 @@ class LockstepSession:
         self.legacy: Target | None = None
         self.gateway: Target | None = None
         self._parity: Parity | None = None
+        self._sent: dict[str, dict] = {"cases": {}, "findings": {}}  # what drain() already handed on
+        self._unused: list[str] | None = None  # merged from workers (controller only)
+        self.lost: list[str] = []
         if (settings.demo_faults or settings.demo_rate_limit) and not settings.uses_demo:
             raise ContractError("--demo-faults and --demo-rate-limit need the embedded demo stack; "
                                 "drop --legacy-url/--gateway-url")
@@ -97,25 +100,42 @@ class LockstepSession:
         self.operations.add(operation)
 
     # -- xdist hand-off -------------------------------------------------------------------------
-    def payload(self) -> dict[str, Any]:
-        return {"cases": dict(self.cases), "operations": sorted(self.operations),
-                "findings": [f.to_dict() for f in self.book.all()],
-                "unused_ignores": self.rules.unused_ignores(), "figures": self.figures}
+    def drain(self) -> dict[str, Any]:
+        """What happened since the last drain: sent with each test report, so a crashed worker loses
+        at most the test it crashed in."""
+        sent = self._sent
+        cases = {op: n - sent["cases"].get(op, 0) for op, n in self.cases.items() if n != sent["cases"].get(op, 0)}
+        findings = []
+        for finding in self.book.all():
+            before = sent["findings"].get(finding.key, 0)
+            if finding.count != before:
+                findings.append({**finding.to_dict(), "count": finding.count - before, "new": before == 0})
+                sent["findings"][finding.key] = finding.count
+        sent["cases"] = dict(self.cases)
+        return {"cases": cases, "findings": findings, "figures": self.figures,
+                "unused_ignores": self.rules.unused_ignores()}
 
     def merge(self, payload: dict[str, Any]) -> None:
-        self.cases.update(payload.get("cases", {}))
-        self.operations.update(payload.get("operations", []))
+        for op, n in payload.get("cases", {}).items():
+            self.cases[op] += n
+            self.operations.add(op)
+        for data in payload.get("findings", []):
+            data = dict(data)
+            count, new = data.pop("count", 1), data.pop("new", True)
+            finding = Finding(**data)
+            seen = self.book.get(finding.key)
+            if seen is None:
+                finding.count = count
+                self.book.add(finding)
+            else:
+                seen.count += count
+                if new:  # the same finding, first seen on another worker too
+                    continue
         for flow, values in payload.get("figures", {}).items():
             self.figures.setdefault(flow, {}).update(values)
-        for data in payload.get("findings", []):
-            count = data.pop("count", 1)
-            finding = Finding(**data)
-            if not self.book.add(finding):
-                self.book._by_key[finding.key].count += count - 1
-            else:
-                finding.count = count
-        self._merged_unused = set(getattr(self, "_merged_unused", set(self.rules.unused_ignores())))
-        self._merged_unused &= set(payload.get("unused_ignores", []))
+        if "unused_ignores" in payload:
+            self._unused = payload["unused_ignores"] if self._unused is None else \
+                [r for r in self._unused if r in payload["unused_ignores"]]
 
     def unused_ignores(self) -> list[str]:
-        return sorted(getattr(self, "_merged_unused", self.rules.unused_ignores()))
+        return self.rules.unused_ignores() if self._unused is None else self._unused
