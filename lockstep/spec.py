@@ -30,6 +30,7 @@ def load_spec(settings: Settings) -> Any:
                                     database="none")
     schema.config.phases.update(phases=list(settings.profile.phases))
     schema.config.seed = settings.seed
+    schema.config.cache.enabled = False  # replayed crash cases from earlier runs would break "same seed, same cases"
     if settings.profile.methods:
         schema = schema.include(method=[m.upper() for m in settings.profile.methods])
     return schema
