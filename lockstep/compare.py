@@ -51,6 +51,9 @@ def _headers(legacy: View, gateway: View, mask: NoiseMask) -> list[Difference]:
 def _body(legacy: View, gateway: View, mask: NoiseMask) -> list[Difference]:
     if mask.ignores(()):
         return []
+    if {legacy.kind, gateway.kind} == {"text", "bytes"}:  # one side is not valid UTF-8: compare bytes
+        a, b = (_as_bytes(v.body) for v in (legacy, gateway))
+        return [] if a == b else [Difference("body-value", "body:", f"body:@{_first_offset(a, b)}", _short(a), _short(b))]
     if legacy.kind != gateway.kind:
         return [Difference("body-type", "body:", "body:", _kind(legacy), _kind(gateway))]
     if legacy.kind == "json":
@@ -97,6 +100,10 @@ def host_leaks(gateway: Answer, legacy_base: str) -> list[Difference]:
     if netloc.encode() in gateway.body:
         out.append(Difference("host-leak", "body:", "body:", legacy_base, "the body names the legacy host"))
     return out
+
+
+def _as_bytes(body: Any) -> bytes:
+    return body.encode("utf-8") if isinstance(body, str) else body
 
 
 def _kind(view: View) -> str:
