@@ -1,0 +1,515 @@
+"""The demo gateway: a real reverse proxy (httpx over loopback HTTP) in front of the legacy API.
+
+Routes, methods and per-operation scopes come from the OpenAPI document, so do the CORS policy
+(`x-cors`) and the default rate limit (`x-rate-limit`). Named faults (see faults.py) switch in one
+realistic cutover mistake each. Order of a request: prefix and route (404/405), preflight and plain
+OPTIONS (before auth), rate limit (429), auth (401/400/403), forward, response rewrites, CORS headers
+on every answer including the gateway's own errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, unquote_to_bytes
+
+import httpx
+import jwt
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+
+from lockstep.demo.auth_service import AUDIENCE, ISSUER
+from lockstep.demo.faults import validate_faults
+from lockstep.demo.routes import Operation, Route, RouteTable, catch_all_app, load_spec
+
+PREFIX = "/api"
+REALM = 'Bearer realm="lockstep-demo"'
+VIA = "1.1 lockstep-gateway"
+LEEWAY = 30
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                        "trailer", "trailers", "transfer-encoding", "upgrade", "proxy-connection"})
+IDENTITY_HEADERS = frozenset({"x-user-id", "x-consumer-id", "x-consumer-username", "x-authenticated-userid",
+                              "x-authenticated-scope", "x-forwarded-user"})
+RESPONSE_DROP = HOP_BY_HOP | {"content-length", "date", "server"}
+FORGOTTEN_ROUTE = ("GET", "/deliveries/{delivery_id}")
+OPEN_ROUTE = ("GET", "/deliveries")
+BODY_FIELD_ROUTES = frozenset({("PUT", "/subscriptions/{subscription_id}"),
+                               ("PATCH", "/subscriptions/{subscription_id}")})
+SLOW_ROUTE = ("GET", "/recipes/{recipe_id}")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_UNSAFE_TARGET = re.compile(rb"[^\x21-\x7e]|#")
+logger = logging.getLogger("lockstep.demo.gateway")
+
+Headers = list[tuple[str, str]]
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: Headers = field(default_factory=list)
+    body: bytes = b""
+    cors_done: bool = False  # a preflight answer carries its own CORS headers
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    upstream_url: str
+    jwks_url: str
+    issuer: str = ISSUER
+    audience: str = AUDIENCE
+    faults: tuple[str, ...] = ()
+    rate_limit: str | None = None
+    spec: dict[str, Any] | None = None
+
+
+# ---------------------------------------------------------------- small pure helpers
+
+def json_bytes(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def gateway_error(status: int, code: str, message: str, request_id: str, headers: Headers = ()) -> Reply:
+    body = json_bytes({"error": {"code": code, "message": message, "request_id": request_id}})
+    return Reply(status, [("Content-Type", "application/json"), *headers], body)
+
+
+def request_id_of(request: Request) -> str:
+    given = request.headers.get("x-request-id", "")
+    return given if _REQUEST_ID.match(given) else str(uuid.uuid4())
+
+
+def header_value(headers: Headers, name: str) -> str | None:
+    return next((v for k, v in headers if k.lower() == name), None)
+
+
+def merge_token(headers: Headers, name: str, token: str) -> Headers:
+    """Add `token` to a comma-list header (Vary, Via), keeping what upstream put there."""
+    current = header_value(headers, name.lower())
+    kept = [(k, v) for k, v in headers if k.lower() != name.lower()]
+    if current is None:
+        return kept + [(name, token)]
+    tokens = [t.strip().lower() for t in current.split(",")]
+    merged = current if token.lower() in tokens or "*" in tokens else f"{current}, {token}"
+    return kept + [(name, merged)]
+
+
+def parse_rate(text: str) -> tuple[float, int]:
+    """`100/s`, `5/sec`, `60/min` -> (tokens per second, burst)."""
+    found = re.fullmatch(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute)\s*", text)
+    if not found or int(found[1]) < 1:
+        raise ValueError(f"rate limit {text!r}: expected N/s or N/min with N >= 1")
+    per = 1 if found[2].startswith("s") else 60
+    return int(found[1]) / per, int(found[1])
+
+
+def drop_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: drop_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [drop_nulls(v) for v in value]
+    return value
+
+
+def rewrite_url(url: str, upstream: str, public: str) -> str:
+    if url == upstream or url.startswith((upstream + "/", upstream + "?")):
+        return public + url[len(upstream):]
+    return url
+
+
+def rewrite_locations(headers: Headers, upstream: str, public: str) -> Headers:
+    """Location and Link URLs naming the legacy base are re-based on the gateway's public URL."""
+    out: Headers = []
+    for name, value in headers:
+        if name.lower() == "location":
+            value = rewrite_url(value, upstream, public)
+        elif name.lower() == "link":
+            value = re.sub(r"<([^>]*)>", lambda m: f"<{rewrite_url(m[1], upstream, public)}>", value)
+        out.append((name, value))
+    return out
+
+
+# ---------------------------------------------------------------- CORS and rate limit
+
+@dataclass(frozen=True)
+class CorsPolicy:
+    origins: tuple[str, ...]
+    credentials: bool
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    max_age: int
+    wildcard: bool = False  # fault cors-wildcard-with-credentials
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any], faults: Iterable[str] = ()) -> CorsPolicy:
+        x = spec.get("x-cors", {})
+        allow = tuple(x.get("allow_headers", ()))
+        if "cors-no-authorization-header" in faults:
+            allow = tuple(h for h in allow if h.lower() != "authorization")
+        return cls(tuple(x.get("allow_origins", ())), bool(x.get("allow_credentials", False)), allow,
+                   tuple(x.get("expose_headers", ())), int(x.get("max_age", 0)),
+                   "cors-wildcard-with-credentials" in faults)
+
+    def allow_origin(self, origin: str | None) -> str | None:
+        if self.wildcard:
+            return "*"
+        return origin if origin is not None and origin in self.origins else None  # exact match only
+
+    def credential_headers(self, origin: str | None) -> Headers:
+        allowed = self.allow_origin(origin)
+        if allowed is None:
+            return []
+        headers = [("Access-Control-Allow-Origin", allowed)]
+        return headers + ([("Access-Control-Allow-Credentials", "true")] if self.credentials else [])
+
+    def actual(self, origin: str | None) -> Headers:
+        headers = self.credential_headers(origin)
+        if headers and self.expose_headers:
+            headers.append(("Access-Control-Expose-Headers", ", ".join(self.expose_headers)))
+        return headers
+
+    def preflight(self, origin: str | None, route: Route) -> Headers:
+        headers = self.credential_headers(origin)
+        if not headers:
+            return []
+        return headers + [("Access-Control-Allow-Methods", ", ".join(route.methods())),
+                          ("Access-Control-Allow-Headers", ", ".join(self.allow_headers)),
+                          ("Access-Control-Max-Age", str(self.max_age))]
+
+
+class RateLimiter:
+    """Token buckets per key (route and client)."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self.buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def acquire(self, key: tuple[str, str]) -> float:
+        """0.0 when a token was taken, else the seconds until one is available."""
+        now = time.monotonic()
+        tokens, last = self.buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self.buckets[key] = (tokens - 1, now)
+            return 0.0
+        self.buckets[key] = (tokens, now)
+        return (1 - tokens) / self.rate
+
+
+def rate_limiter(spec: dict[str, Any], override: str | None) -> RateLimiter:
+    if override:
+        return RateLimiter(*parse_rate(override))
+    x = spec.get("x-rate-limit", {})
+    return RateLimiter(float(x.get("rate", 100)), int(x.get("burst", x.get("rate", 100))))
+
+
+# ---------------------------------------------------------------- tokens
+
+class JwksCache:
+    MIN_REFRESH = 5.0  # unknown kids must not turn into a JWKS fetch storm
+
+    def __init__(self, url: str, client: httpx.AsyncClient) -> None:
+        self.url, self.client = url, client
+        self.keys: dict[str, Any] = {}
+        self.fetched_at = -math.inf
+        self.lock = asyncio.Lock()
+
+    async def key(self, kid: str) -> Any | None:
+        if kid not in self.keys and time.monotonic() - self.fetched_at >= self.MIN_REFRESH:
+            async with self.lock:
+                if kid not in self.keys and time.monotonic() - self.fetched_at >= self.MIN_REFRESH:
+                    await self.refresh()
+        return self.keys.get(kid)
+
+    async def refresh(self) -> None:
+        self.fetched_at = time.monotonic()
+        try:
+            data = (await self.client.get(self.url)).json()
+            self.keys = {k["kid"]: jwt.PyJWK(k).key for k in data["keys"]
+                         if k.get("kty") == "RSA" and isinstance(k.get("kid"), str)}
+        except (httpx.HTTPError, ValueError, KeyError, TypeError, jwt.PyJWTError):
+            logger.warning("JWKS refresh from %s failed; keeping %d cached keys", self.url, len(self.keys))
+
+
+class TokenVerifier:
+    def __init__(self, config: GatewayConfig, jwks: JwksCache) -> None:
+        self.issuer, self.audience, self.jwks = config.issuer, config.audience, jwks
+        self.accept_none = "auth-alg-none-accepted" in config.faults
+        self.accept_expired = "auth-expired-accepted" in config.faults
+
+    async def claims(self, token: str) -> dict[str, Any] | None:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            return None
+        alg, kid = header.get("alg"), header.get("kid")
+        if self.accept_none and isinstance(alg, str) and alg.lower() == "none":
+            return self.decode(token, None)
+        if alg != "RS256" or not isinstance(kid, str):
+            return None
+        key = await self.jwks.key(kid)
+        return None if key is None else self.decode(token, key)
+
+    def decode(self, token: str, key: Any | None) -> dict[str, Any] | None:
+        options = {"require": ["exp", "iss", "aud", "sub"], "verify_signature": key is not None,
+                   "verify_exp": not self.accept_expired, "verify_nbf": True, "verify_iat": True,
+                   "verify_aud": True, "verify_iss": True}
+        try:
+            claims = jwt.decode(token, key, algorithms=["RS256"], audience=self.audience,
+                                issuer=self.issuer, leeway=LEEWAY, options=options)  # type: ignore[arg-type]
+        except Exception:  # any malformed token or claim is a 401, never a 500
+            return None
+        sub = claims.get("sub")
+        return claims if isinstance(sub, str) and sub else None
+
+
+# ---------------------------------------------------------------- the gateway
+
+class Gateway:
+    def __init__(self, config: GatewayConfig) -> None:
+        spec = config.spec or load_spec()
+        self.config = config
+        self.faults = frozenset(validate_faults(config.faults))
+        skip = [FORGOTTEN_ROUTE] if "missing-route" in self.faults else []
+        self.table = RouteTable.from_spec(spec, skip=skip)
+        self.cors = CorsPolicy.from_spec(spec, self.faults)
+        self.limiter = rate_limiter(spec, config.rate_limit)
+        self.upstream = config.upstream_url.rstrip("/")
+        self.client: httpx.AsyncClient | None = None
+        self.verifier: TokenVerifier | None = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        async with httpx.AsyncClient(trust_env=False, timeout=30.0, limits=limits) as client:
+            self.client = client
+            self.verifier = TokenVerifier(self.config, JwksCache(self.config.jwks_url, client))
+            yield
+
+    async def handle(self, request: Request) -> Response:
+        request_id = request_id_of(request)
+        try:
+            reply = await self.route(request, request_id)
+        except Exception:  # a gateway bug still answers in the error schema, with CORS headers
+            logger.exception("gateway failure on %s %s", request.method, request.url.path)
+            reply = gateway_error(500, "internal_error", "the gateway failed", request_id)
+        return self.finish(reply, request, request_id)
+
+    async def route(self, request: Request, request_id: str) -> Reply:
+        path = request.url.path
+        inner = path[len(PREFIX):] if path.startswith(PREFIX + "/") else None
+        matched = self.table.match(inner) if inner else None
+        if matched is None:
+            return gateway_error(404, "not_found", f"no route for {inner or path}", request_id)
+        route = matched[0]
+        if request.method == "OPTIONS":
+            return await self.options(request, route, request_id)
+        op = route.operation(request.method)
+        if op is None:
+            return gateway_error(405, "method_not_allowed", f"{request.method} is not allowed on {route.template}",
+                                 request_id, [("Allow", route.allow())])
+        return await self.call(request, op, request_id)
+
+    async def call(self, request: Request, op: Operation, request_id: str) -> Reply:
+        client = request.client.host if request.client else "-"
+        wait = self.limiter.acquire((f"{op.method} {op.path}", client))
+        if wait:
+            return gateway_error(429, "rate_limited", "too many requests", request_id,
+                                 [("Retry-After", str(max(1, math.ceil(wait))))])
+        sub = None
+        if self.needs_auth(op):
+            outcome = await self.authenticate(request, op, request_id)
+            if isinstance(outcome, Reply):
+                return outcome
+            sub = outcome
+        return await self.forward(request, op, request_id, sub)
+
+    def needs_auth(self, op: Operation) -> bool:
+        return not op.public and not ("auth-open-route" in self.faults and op.key == OPEN_ROUTE)
+
+    async def options(self, request: Request, route: Route, request_id: str) -> Reply:
+        asked = request.headers.get("access-control-request-method")
+        if "origin" not in request.headers or asked is None:
+            return Reply(204, [("Allow", route.allow())])  # plain OPTIONS, answered like the legacy
+        if "cors-preflight-needs-auth" in self.faults:
+            op = route.operation(asked) or next(iter(route.operations.values()))
+            if self.needs_auth(op):
+                outcome = await self.authenticate(request, op, request_id)
+                if isinstance(outcome, Reply):
+                    return outcome
+        return Reply(204, self.cors.preflight(request.headers["origin"], route), cors_done=True)
+
+    def finish(self, reply: Reply, request: Request, request_id: str) -> Response:
+        headers = list(reply.headers)
+        if not reply.cors_done:
+            headers += self.cors.actual(request.headers.get("origin"))
+        headers = merge_token(merge_token(headers, "Vary", "Origin"), "Via", VIA)
+        if header_value(headers, "x-request-id") is None:
+            headers.append(("X-Request-Id", request_id))
+        return raw_response(reply.status, headers, reply.body)
+
+    # ------------------------------------------------------------ auth
+
+    async def authenticate(self, request: Request, op: Operation, request_id: str) -> str | Reply:
+        """The token's subject, or the refusal (RFC 6750 challenges)."""
+        values = [v.decode("latin-1") for k, v in request.headers.raw if k.lower() == b"authorization"]
+        if len(values) > 1 or (values and "access_token" in request.query_params):
+            return challenge(400, "invalid_request", "more than one credential in the request", request_id)
+        token = self.bearer_token(values[0]) if values else None
+        if token is None:
+            return challenge(401, "unauthorized", "authentication required", request_id, bare=True)
+        if not token:
+            return challenge(400, "invalid_request", "malformed Authorization header", request_id)
+        assert self.verifier is not None
+        claims = await self.verifier.claims(token)
+        if claims is None:
+            return challenge(401, "invalid_token", "the access token is invalid or expired", request_id)
+        granted = str(claims.get("scope", "")).split()
+        missing = [s for s in op.scopes or () if s not in granted]
+        if missing:
+            return challenge(403, "insufficient_scope", f"the token lacks scope {' '.join(missing)}",
+                             request_id, scope=" ".join(op.scopes or ()))
+        return str(claims["sub"])
+
+    def bearer_token(self, value: str) -> str | None:
+        """None: not a Bearer credential; "": malformed; else the token."""
+        scheme, _, rest = value.partition(" ")
+        exact = "auth-scheme-case-sensitive" in self.faults
+        if not (scheme == "Bearer" if exact else scheme.lower() == "bearer"):
+            return None
+        token = rest.strip(" ")
+        return "" if not token or any(c.isspace() for c in token) else token
+
+    # ------------------------------------------------------------ forwarding
+
+    async def forward(self, request: Request, op: Operation, request_id: str, sub: str | None) -> Reply:
+        body = await request.body()
+        if "drop-request-body-field" in self.faults and op.key in BODY_FIELD_ROUTES:
+            body = drop_body_field(body, "note")
+        if "slow-route" in self.faults and op.key == SLOW_ROUTE:
+            await asyncio.sleep(0.15)
+        url = httpx.URL(self.upstream).copy_with(raw_path=self.target(request))
+        upstream_request = httpx.Request(request.method, url, headers=upstream_headers(request, request_id, sub),
+                                         content=body)
+        try:
+            status, headers, data = await self.exchange(upstream_request)
+        except httpx.TimeoutException:
+            return gateway_error(504, "gateway_timeout", "the upstream did not answer in time", request_id)
+        except httpx.HTTPError:
+            return gateway_error(502, "bad_gateway", "the upstream could not be reached", request_id)
+        return self.relay(request, status, headers, data)
+
+    async def exchange(self, upstream_request: httpx.Request) -> tuple[int, Headers, bytes]:
+        assert self.client is not None
+        response = await self.client.send(upstream_request, stream=True)
+        try:
+            data = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
+        return response.status_code, headers, data
+
+    def target(self, request: Request) -> bytes:
+        """Upstream path and query: the client's raw bytes minus the prefix (no re-encoding)."""
+        raw_path = request.scope.get("raw_path") or b""
+        if raw_path.startswith(PREFIX.encode() + b"/"):
+            path = raw_path[len(PREFIX):]
+        else:
+            path = quote(request.url.path[len(PREFIX):]).encode()
+        query = request.scope.get("query_string", b"")
+        if "query-plus-decoded" in self.faults:
+            query = unquote_to_bytes(query)
+        target = path + (b"?" + query if query else b"")
+        return _UNSAFE_TARGET.sub(lambda m: b"%%%02X" % m[0][0], target)
+
+    def relay(self, request: Request, status: int, headers: Headers, body: bytes) -> Reply:
+        keep_length = request.method == "HEAD"  # a HEAD answer announces the GET body's length
+        kept = [(k, v) for k, v in headers
+                if k.lower() not in RESPONSE_DROP or (keep_length and k.lower() == "content-length")]
+        public = f"{request.url.scheme}://{request.url.netloc}{PREFIX}"
+        reply = Reply(status, rewrite_locations(kept, self.upstream, public), body)
+        return self.response_faults(reply)
+
+    def response_faults(self, reply: Reply) -> Reply:
+        if "status-rewrite" in self.faults and reply.status == 201:
+            reply.status = 200
+        if "drop-cache-control" in self.faults:
+            reply.headers = [(k, v) for k, v in reply.headers if k.lower() != "cache-control"]
+        if "drop-null-fields" in self.faults:
+            reply.body = transform_json(reply, drop_nulls)
+        if "error-body-not-json" in self.faults and 400 <= reply.status < 500:
+            reply.headers = [(k, v) for k, v in reply.headers if k.lower() != "content-type"]
+            reply.headers.append(("Content-Type", "text/html; charset=utf-8"))
+            reply.body = f"<html><body><h1>Error {reply.status}</h1></body></html>".encode()
+        return reply
+
+
+def challenge(status: int, code: str, message: str, request_id: str, *, bare: bool = False,
+              scope: str | None = None) -> Reply:
+    value = REALM if bare else f'{REALM}, error="{code}"'
+    if scope:
+        value += f', scope="{scope}"'
+    return gateway_error(status, code, message, request_id, [("WWW-Authenticate", value)])
+
+
+def upstream_headers(request: Request, request_id: str, sub: str | None) -> list[tuple[bytes, bytes]]:
+    """Client headers minus hop-by-hop, Host, Authorization and every client-sent identity header."""
+    named = {t.strip().lower() for t in request.headers.get("connection", "").split(",")}
+    drop = HOP_BY_HOP | named | {"host", "authorization", "content-length", "x-request-id"}
+    out: list[tuple[bytes, bytes]] = []
+    for raw_name, value in request.headers.raw:
+        name = raw_name.decode("latin-1").lower()
+        if name in drop or name.replace("_", "-") in IDENTITY_HEADERS:
+            continue
+        out.append((raw_name, value))
+    out += [(b"x-request-id", request_id.encode()), (b"via", VIA.encode())]
+    if sub is not None:
+        out.append((b"x-user-id", sub.encode("utf-8")))
+    return out
+
+
+def drop_body_field(body: bytes, name: str) -> bytes:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(data, dict):
+        data.pop(name, None)
+    return json_bytes(data)
+
+
+def transform_json(reply: Reply, change: Any) -> bytes:
+    content_type = header_value(reply.headers, "content-type") or ""
+    if "json" not in content_type or not reply.body:
+        return reply.body
+    try:
+        return json_bytes(change(json.loads(reply.body)))
+    except ValueError:
+        return reply.body
+
+
+def raw_response(status: int, headers: Headers, body: bytes) -> Response:
+    response = Response(status_code=status)
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers]
+    no_body = status < 200 or status in (204, 304)
+    if not no_body and header_value(headers, "content-length") is None:
+        raw.append((b"content-length", str(len(body)).encode()))
+    response.raw_headers = raw
+    response.body = body
+    return response
+
+
+def create_gateway_app(config: GatewayConfig) -> Starlette:
+    gateway = Gateway(config)
+    app = catch_all_app(gateway.handle, lifespan=gateway.lifespan)
+    app.state.gateway = gateway
+    return app
