@@ -112,20 +112,25 @@ class Profile(_Model):
     methods: list[str] | None = None  # None: every method
     max_examples: int = Field(10, ge=1)
     rate: str | None = None
-    stateful: bool = True
+    sequences: int = Field(5, ge=0)  # stateful sequences per scenario; 0: no stateful flow
+    sequence_repeat: int = Field(1, ge=1)  # how often a sequence repeats its writes
     negative: bool = False
+    time_budget: float | None = Field(None, gt=0)  # seconds; tests starting later are skipped
     phases: list[Literal["examples", "coverage", "fuzzing"]] = ["examples", "fuzzing"]
 
 
 DEFAULT_PROFILES: dict[str, Profile] = {
-    "smoke": Profile(methods=["GET", "HEAD", "OPTIONS"], max_examples=3, rate="10/s", stateful=False,
-                     phases=["examples", "fuzzing"]),
-    "staging": Profile(max_examples=10),
-    "deep": Profile(max_examples=60, negative=True, phases=["examples", "coverage", "fuzzing"]),
+    "smoke": Profile(methods=["GET", "HEAD", "OPTIONS"], max_examples=3, rate="10/s", sequences=0,
+                     phases=["examples", "fuzzing"], time_budget=300),
+    "staging": Profile(max_examples=10, sequences=5),
+    "deep": Profile(max_examples=60, negative=True, phases=["examples", "coverage", "fuzzing"], sequences=25,
+                    sequence_repeat=2),
 }
 
 
 class CorsOverride(_Model):
+    """Changes to the CORS policy for the operations that ALL given selectors match; later overrides win."""
+
     path: str | None = None  # glob over the path template, e.g. /subscriptions*
     method: str | None = None
     tag: str | None = None
@@ -133,28 +138,128 @@ class CorsOverride(_Model):
     credentials: bool | None = None
     headers: list[str] | None = None
     expose: list[str] | None = None
-    max_age: int | None = None
-    enabled: bool = True
+    max_age: int | None = Field(None, ge=0)
+    as_legacy: bool | None = None
+    enabled: bool | None = None  # false: no origin at all may call these operations from a browser
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, values: list[str] | None) -> list[str] | None:
+        """Origins as browsers send them: scheme://host[:port], lower case, no path; or `*`."""
+        for value in values or ():
+            if value == "null":
+                raise ValueError("`null` must never be an allowed origin (sandboxed frames and files send it)")
+            if value != "*" and not re.fullmatch(r"[a-z][a-z0-9+.-]*://[a-z0-9.-]+(:\d{1,5})?", value):
+                rest = value.split("://", 1)[-1]
+                hint = ("drop the path or the trailing '/'" if "/" in rest else
+                        "write it in lower case" if value != value.lower() else "write it as scheme://host[:port]")
+                raise ValueError(f"{value!r} is not an origin as browsers send it: {hint}")
+        return values
+
+    @field_validator("headers", "expose")
+    @classmethod
+    def _header_names(cls, values: list[str] | None) -> list[str] | None:
+        for value in values or ():
+            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", value):
+                raise ValueError(f"{value!r} is not a header name")
+        return values
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, value: str | None) -> str | None:
+        known = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+        if value is not None and value.upper() not in known:
+            raise ValueError(f"unknown method {value!r} (known: {', '.join(known)})")
+        return value.upper() if value else value
+
+    def selects_something(self) -> bool:
+        return not (self.path is None and self.method is None and self.tag is None)
 
 
 class CorsPolicy(_Model):
-    origins: list[str]
+    """What browsers may do: the CORS flow's truth (not the legacy's answers).
+
+    `as_legacy: true` takes the grants (methods, headers, credentials, max age, exposed headers) from the
+    legacy's answers to the same requests; the origins and the safety rules (origin fuzz, never a wildcard
+    or a reflected origin with credentials) still come from this policy.
+    """
+
+    origins: list[str] = Field(min_length=1)
     credentials: bool = False
-    headers: list[str] = ["Authorization", "Content-Type"]
-    expose: list[str] = []
-    max_age: int | None = None
+    headers: list[str] = ["Authorization", "Content-Type"]  # request headers browsers must be allowed to send
+    expose: list[str] = []  # response headers scripts must be able to read
+    max_age: int | None = Field(None, ge=0)  # seconds; None: not judged
+    as_legacy: bool = False
     overrides: list[CorsOverride] = []
+
+    _origins = field_validator("origins")(CorsOverride._origins.__func__)  # type: ignore[attr-defined]
+    _header_names = field_validator("headers", "expose")(CorsOverride._header_names.__func__)  # type: ignore[attr-defined]
+
+    @field_validator("credentials")
+    @classmethod
+    def _credentials(cls, value: bool, info) -> bool:  # type: ignore[no-untyped-def]
+        if value and "*" in (info.data.get("origins") or ()):
+            raise ValueError("origin `*` with credentials: browsers refuse it; list the origins instead")
+        return value
+
+    @field_validator("overrides")
+    @classmethod
+    def _overrides(cls, values: list[CorsOverride], info) -> list[CorsOverride]:  # type: ignore[no-untyped-def]
+        for i, o in enumerate(values):
+            if not o.selects_something():
+                raise ValueError(f"overrides[{i}] needs a selector: path, method and/or tag")
+            origins = o.origins if o.origins is not None else info.data.get("origins") or ()
+            credentials = o.credentials if o.credentials is not None else info.data.get("credentials")
+            if "*" in origins and credentials:
+                raise ValueError(f"overrides[{i}]: origin `*` with credentials: browsers refuse it; list the origins")
+        return values
 
 
 class AuthPolicy(_Model):
+    """The auth flow's truth: how the gateway authenticates (RFC 6750 bearer JWTs) and what it must not trust.
+
+    Which operations are protected, and with which scopes, comes from the OpenAPI document's `security`.
+    `demo` as issuer, audience, jwks_url, signing_key or kid means: the embedded demo stack's value. An
+    unset issuer, audience or kid is read from the gateway token itself. The signing key (staging only)
+    comes from an environment variable, `signing_key: "${AUTH_SIGNING_KEY}"`: PEM text or a PEM file's
+    path, never a command-line argument; without it the variants that need it are skipped, saying why.
+    """
+
     scheme: Literal["bearer"] = "bearer"
     issuer: str | None = None
     audience: str | None = None
-    jwks_url: str | None = None
-    signing_key: SecretStr | None = None  # staging only: PEM of the issuer's private key
-    kid: str | None = None
-    identity_headers: list[str] = ["X-User-Id"]
-    identity_probe: str | None = "GET /users/me"
+    jwks_url: str | None = None  # the issuer's public keys (RS256->HS256 confusion variants)
+    signing_key: SecretStr | None = None  # staging only: the issuer's private key (PEM text or file path)
+    kid: str | None = None  # the key id tokens signed with signing_key carry
+    algorithm: Literal["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"] = "RS256"
+    scope_claim: str = "scope"  # space-separated string or list
+    identity_headers: list[str] = ["X-User-Id", "X-Consumer-Id", "X-Consumer-Username", "X-Authenticated-Userid",
+                                   "X-Forwarded-User"]  # headers the upstream trusts; a client must not set them
+    identity_probe: str | None = "GET /users/me"  # an operation whose answer names the caller
+    other_identity: str = "other-user"  # an identity that exists upstream and is not the token's
+    skip_variants: list[str] = []  # variant or family names this gateway is not held to (e.g. raw-token)
+    latency_samples: int = Field(20, ge=3, le=100)  # per target and operation
+    burst_requests: int = Field(80, ge=10, le=180)  # invalid tokens sent while valid calls are timed
+    max_overhead_p95_ms: float | None = Field(None, gt=0)  # budget: gateway p95 - legacy p95; None: figures only
+    max_burst_slowdown: float | None = Field(None, gt=1)  # budget: valid p95 under the burst / quiet p95
+
+    @field_validator("identity_probe")
+    @classmethod
+    def _probe(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        method, _, path = value.strip().partition(" ")
+        if method.upper() not in ("GET", "HEAD") or not path.strip().startswith("/"):
+            raise ValueError(f"{value!r}: write it as `GET /path` (a safe operation whose answer names the caller)")
+        return f"{method.upper()} {path.strip()}"
+
+    @field_validator("identity_headers")
+    @classmethod
+    def _identity_headers(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", value):
+                raise ValueError(f"{value!r} is not a header name")
+        return values
 
 
 class Contract(_Model):

@@ -7,6 +7,7 @@ project's root conftest.py (`pytest_plugins = ["lockstep.pytest_plugin"]`).
 from __future__ import annotations
 
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from .session import LockstepSession
 from .settings import resolve_settings
 from .operations import operations_of
 from .spec import load_spec
+from .stateful import Lockstep, explore, scenarios_of
 
 SESSION = pytest.StashKey[LockstepSession]()
 SUMMARY = pytest.StashKey[dict]()
@@ -61,6 +63,20 @@ def lockstep_operations() -> list[Any]:
     return _loaded["operations"]
 
 
+def lockstep_scenarios() -> list[Any]:
+    """The stateful scenarios from the document's links, or one skipped placeholder saying why none run."""
+    schema = lockstep_schema()
+    settings = _loaded["settings"]
+    if settings.profile.sequences == 0:
+        return [pytest.param(None, id="no-sequences", marks=pytest.mark.skip(
+            reason=f"the {settings.profile_name} profile runs no stateful sequences (safe methods only)"))]
+    scenarios = scenarios_of(schema, repeat_writes=settings.profile.sequence_repeat)
+    if not scenarios:
+        return [pytest.param(None, id="no-links", marks=pytest.mark.skip(
+            reason="the document declares no OpenAPI links, so no write sequence can be built"))]
+    return scenarios
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("lockstep", "lockstep: gateway vs legacy contract tests")
     group.addoption("--contract", dest="lockstep_contract", metavar="PATH",
@@ -96,6 +112,7 @@ def pytest_configure(config: pytest.Config) -> None:
                                     max_examples=opt.lockstep_max_examples,
                                     demo_rate_limit=opt.lockstep_demo_rate_limit)
         _loaded["schema"] = load_spec(settings)
+        _loaded["settings"] = settings
         _loaded["operations"] = _profile_operations(settings, _loaded["schema"].raw_schema)
         config.stash[SESSION] = LockstepSession(settings)
     except LockstepError as exc:
@@ -123,7 +140,17 @@ def _default_reports(config: pytest.Config, reports: Path) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    return config.stash[SESSION].settings.header_lines() if SESSION in config.stash else []
+    if SESSION not in config.stash:
+        return []
+    settings = config.stash[SESSION].settings
+    lines = settings.header_lines()
+    if settings.profile.methods:
+        allowed = {m.upper() for m in settings.profile.methods}
+        skipped = [op.label for op in operations_of(_loaded["schema"].raw_schema) if op.method not in allowed]
+        if skipped:
+            lines.append(f"lockstep: the {settings.profile_name} profile skips {len(skipped)} operation(s) that "
+                         f"are not {'/'.join(sorted(allowed))}: {', '.join(skipped)}")
+    return lines
 
 
 @pytest.fixture(scope="session")
@@ -161,6 +188,30 @@ def parity_check(lockstep: LockstepSession) -> Callable[[Any], None]:
             allure_report.attach_findings(outcome.findings)
             ex = outcome.exchange
             allure_report.attach_answers([ex.legacy, ex.gateway])
+
+    return check
+
+
+@pytest.fixture
+def stateful_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Callable[[Any], None]:
+    """Run a scenario's sequences in lockstep on both targets; findings fail the test at the end."""
+    found = request.node.stash.setdefault(ITEM_FINDINGS, [])
+
+    def check(scenario: Any) -> None:
+        allure_report.label("stateful", scenario.name)
+        settings = lockstep.settings
+        runner = Lockstep(lockstep.parity(), lockstep_schema(), reset=lockstep.stack.reset if lockstep.stack else None)
+
+        def record(run: Any) -> None:
+            for step_label in run.scenario.labels:
+                lockstep.count_case(step_label)
+            new = [f for f in (lockstep.rules.apply_known(f) for f in run.findings) if lockstep.book.add(f)]
+            if new:
+                found.extend(new)
+                allure_report.attach_findings(new)
+
+        explore(runner, scenario, runs=settings.profile.sequences, seed=settings.seed, on_run=record)
+        lockstep.figures.setdefault("stateful", {})[scenario.name] = {"sequences": runner.sequences}
 
     return check
 
@@ -253,6 +304,18 @@ def _totals_of(report: pytest.TestReport) -> Counter | None:
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
     _CONFIG[:] = [session.config]
+    _started.append(time.monotonic())
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if SESSION not in item.config.stash or not _started:
+        return
+    budget = item.config.stash[SESSION].settings.profile.time_budget
+    if budget and time.monotonic() - _started[0] > budget:
+        pytest.skip(f"the profile's time budget of {budget:g} s is used up")
+
+
+_started: list[float] = []
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -1,7 +1,13 @@
-"""The parity flow: one case, both targets, learned noise, one finding per distinct difference."""
+"""The parity flow: one case, both targets, learned noise, one finding per distinct difference.
+
+`judge` is shared with the stateful flow: it learns noise from the two legacy answers, confirms what
+looks like a difference with one more legacy answer, and compares (translating the gateway's own ids
+into the legacy's where a caller says which ids pair up).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,16 +20,28 @@ from ..targets import Answer, Target
 from ..views import View, view_of
 from .conformance import conformance_failures
 
-__all__ = ["Parity", "CaseOutcome"]
+__all__ = ["Parity", "CaseOutcome", "Verdict"]
+
+Resend = Callable[[], Answer]  # one more legacy answer to the same request
+_RECHECKED = ("body-value", "header", "body-type", "missing-key", "extra-key")
 
 
 @dataclass
 class CaseOutcome:
-    """What one case produced: new findings (first of their kind), notes, and the exchange itself."""
+    """What one case produced: new findings (first of their kind) and the exchange itself."""
 
     exchange: Exchange
     findings: list[Finding] = field(default_factory=list)
     judged: bool = True
+
+
+@dataclass
+class Verdict:
+    """Differences of one exchange, or why it could not be judged (a note)."""
+
+    differences: list[Difference] = field(default_factory=list)
+    note: Finding | None = None
+    conformance: list[tuple[str, str, str]] = field(default_factory=list)  # (side, title, message)
 
 
 class Parity:
@@ -34,75 +52,98 @@ class Parity:
         self.headers, self.max_body_bytes = [h.lower() for h in headers], max_body_bytes
         self.rules, self.book, self.conformance = rules, book, conformance
         self.masks: dict[str, NoiseMask] = {}
-        self.cases = 0
 
     def check(self, case: Any) -> CaseOutcome:
         ex = self.exchanger.run(case)
-        self.cases += 1
         outcome = CaseOutcome(ex)
-        note = _unjudgeable(ex)
-        if note:
-            outcome.judged = False
-            self._record(outcome, case, note)
-            return outcome
-        l1, l2, gw = (self._view(a, t) for a, t in
-                      ((ex.legacy, self.legacy), (ex.legacy_again, self.legacy), (ex.gateway, self.gateway)))
-        mask = self.masks.setdefault(ex.operation, NoiseMask())
-        if not mask.learn(l1, l2):
-            outcome.judged = False
-            self._record(outcome, case, _unstable(ex))
-            return outcome
-        diffs = self._confirmed(case, ex, l1, gw, mask)
-        diffs += host_leaks(ex.gateway, self.legacy.base_url)
-        for diff in diffs:
-            if not self.rules.ignored(ex.operation, diff.location):
-                self._record(outcome, case, _finding(ex.operation, diff))
-        if self.conformance and l1.status == gw.status:
-            self._conformance(outcome, case)
+        resend = (lambda: self.legacy.send(build_request(case, self.legacy))) \
+            if case.method.upper() in CONCURRENT_METHODS else None
+        verdict = self.judge(case, ex, resend)
+        outcome.judged = verdict.note is None
+        for finding in self.findings_of(ex, verdict, flow="parity"):
+            self.record(outcome, finding)
         return outcome
 
-    def _confirmed(self, case: Any, ex: Exchange, l1: View, gw: View, mask: NoiseMask) -> list[Difference]:
-        """Differences that survive one more legacy answer.
-
-        Two legacy calls in flight together can agree on what is noise (a timestamp within the same
-        millisecond). Before reporting a value difference, ask the legacy once more, later: what moves
-        is learned as noise. Only where resending is harmless (safe methods and creates).
-        """
+    def judge(self, case: Any, ex: Exchange, resend: Resend | None,
+              translate: dict[str, str] | None = None) -> Verdict:
+        note = _unjudgeable(ex)
+        if note:
+            return Verdict(note=note)
+        l1, l2 = self.view(ex.legacy, self.legacy), self.view(ex.legacy_again, self.legacy)
+        gw = _translated(self.view(ex.gateway, self.gateway), translate or {})
+        mask = self.masks.setdefault(ex.operation, NoiseMask())
+        if not mask.learn(l1, l2):
+            return Verdict(note=_unstable(ex))
         diffs = compare(l1, gw, mask)
-        if not any(d.category in _RECHECKED for d in diffs) or case.method.upper() not in CONCURRENT_METHODS:
-            return diffs
-        third = self.exchanger.legacy.send(build_request(case, self.legacy))
-        if third.ok and mask.learn(l1, self._view(third, self.legacy)):
-            diffs = compare(l1, gw, mask)
-        return diffs
+        if resend and any(d.category in _RECHECKED for d in diffs):
+            # two legacy calls in flight together can agree on noise (a timestamp within one millisecond):
+            # one more, later legacy answer teaches the mask instead of yielding a false finding
+            third = resend()
+            if third.ok and mask.learn(l1, self.view(third, self.legacy)):
+                diffs = compare(l1, gw, mask)
+        diffs += host_leaks(ex.gateway, self.legacy.base_url)
+        diffs = [d for d in diffs if not self.rules.ignored(ex.operation, d.location)]
+        conformance = self._conformance(case, ex) if self.conformance and l1.status == gw.status else []
+        return Verdict(diffs, None, conformance)
 
-    def _view(self, answer: Answer, target: Target) -> View:
-        return view_of(answer, target.base_url, self.headers, self.max_body_bytes)
+    def findings_of(self, ex: Exchange, verdict: Verdict, *, flow: str, step: str = "") -> list[Finding]:
+        if verdict.note:
+            verdict.note.flow = flow
+            return [verdict.note]
+        found = [_finding(flow, ex.operation, d, step) for d in verdict.differences]
+        for side, title, message in verdict.conformance:
+            if side == "gateway":
+                found.append(Finding(flow, ex.operation, "conformance", step + title, None, None,
+                                     f"the gateway's answer breaks the contract the legacy keeps: {message}"))
+            else:
+                found.append(Finding(flow, ex.operation, "spec-gap", step + title, None, None,
+                                     f"the legacy already breaks the document: {message}", severity="note"))
+        return found
 
-    def _conformance(self, outcome: CaseOutcome, case: Any) -> None:
-        ex = outcome.exchange
+    def _conformance(self, case: Any, ex: Exchange) -> list[tuple[str, str, str]]:
         legacy_fails = conformance_failures(case, ex.legacy)
-        for title, message in conformance_failures(case, ex.gateway).items():
-            if title not in legacy_fails:
-                self._record(outcome, case, Finding("parity", ex.operation, "conformance", title, None, None,
-                                                    f"the gateway's answer breaks the contract the legacy keeps: {message}"))
-        for title, message in legacy_fails.items():
-            self._record(outcome, case, Finding("parity", ex.operation, "spec-gap", title, None, None,
-                                                f"the legacy already breaks the document: {message}", severity="note"))
+        out = [("gateway", t, m) for t, m in conformance_failures(case, ex.gateway).items() if t not in legacy_fails]
+        return out + [("legacy", t, m) for t, m in legacy_fails.items()]
 
-    def _record(self, outcome: CaseOutcome, case: Any, finding: Finding) -> None:
+    def record(self, outcome: CaseOutcome, finding: Finding) -> None:
         finding = self.rules.apply_known(finding)
         if self.book.add(finding):
-            finding.reproducers = self.reproducers(outcome.exchange)
+            finding.reproducers = finding.reproducers or self.reproducers(outcome.exchange)
             outcome.findings.append(finding)
 
+    def view(self, answer: Answer, target: Target) -> View:
+        return view_of(answer, target.base_url, self.headers, self.max_body_bytes)
+
     def reproducers(self, ex: Exchange) -> dict[str, str]:
-        return {a.target: curl_command(a.method, a.url, a.request_headers, a.request_body,
-                                       token_var=f"{a.target.upper()}_TOKEN")
-                for a in (ex.legacy, ex.gateway)}
+        return {a.target: reproducer(a) for a in (ex.legacy, ex.gateway)}
 
     def close(self) -> None:
         self.exchanger.close()
+
+
+def reproducer(answer: Answer) -> str:
+    return curl_command(answer.method, answer.url, answer.request_headers, answer.request_body,
+                        token_var=f"{answer.target.upper()}_TOKEN")
+
+
+def _translated(view: View, ids: dict[str, str]) -> View:
+    """The gateway's view with its own resource ids replaced by the legacy's paired ones."""
+    if not ids:
+        return view
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str):
+            for mine, theirs in ids.items():
+                value = value.replace(mine, theirs)
+            return value
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        if isinstance(value, dict):
+            return {k: swap(v) for k, v in value.items()}
+        return value
+
+    body = swap(view.body) if view.kind in ("json", "text") else view.body
+    return View(view.status, {k: swap(v) for k, v in view.headers.items()}, view.kind, body)
 
 
 def _unjudgeable(ex: Exchange) -> Finding | None:
@@ -116,13 +157,8 @@ def _unjudgeable(ex: Exchange) -> Finding | None:
                            f"{answer.target} kept answering {answer.status} after waiting as told; not a "
                            "difference", severity="note")
     if ex.order_dependent:
-        return Finding("parity", ex.operation, "order-dependent", "status", ex.legacy.status,
-                       ex.legacy_again.status, "the first legacy request changed what the second saw; "
-                       "writes like this one are compared by the stateful flow", severity="note")
+        return _unstable(ex)
     return None
-
-
-_RECHECKED = ("body-value", "header", "body-type", "missing-key", "extra-key")
 
 
 def _unstable(ex: Exchange) -> Finding:
@@ -138,7 +174,6 @@ def _unstable(ex: Exchange) -> Finding:
 _MESSAGES = {
     "status": "the gateway answers {g} where the legacy answers {l}",
     "route-missing": "the gateway does not route this operation: {g} where the legacy answers {l}",
-    "header": "{where} differs",
     "host-leak": "the gateway hands out the legacy host ({l}); clients would bypass the gateway",
     "body-type": "the type at {where} differs",
     "body-value": "the value at {where} differs",
@@ -147,12 +182,11 @@ _MESSAGES = {
 }
 
 
-def _finding(operation: str, diff: Difference) -> Finding:
-    message = _MESSAGES.get(diff.category, "{where} differs").format(
-        g=diff.gateway, l=diff.legacy, where=diff.exact)
+def _finding(flow: str, operation: str, diff: Difference, step: str = "") -> Finding:
+    message = _MESSAGES.get(diff.category, "{where} differs").format(g=diff.gateway, l=diff.legacy, where=diff.exact)
     if diff.category == "header":
         name = diff.location.split(":", 1)[1].title()
         message = (f"the gateway drops the {name} header" if diff.gateway is None else
                    f"the gateway adds a {name} header the legacy does not send" if diff.legacy is None else
                    f"the gateway's {name} differs from the legacy's")
-    return Finding("parity", operation, diff.category, diff.location, diff.legacy, diff.gateway, message)
+    return Finding(flow, operation, diff.category, step + diff.location, diff.legacy, diff.gateway, message)
