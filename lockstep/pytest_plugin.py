@@ -181,7 +181,10 @@ def parity_check(lockstep: LockstepSession) -> Callable[[Any], None]:
         if not item.stash.get(LABELLED, False):
             allure_report.label("parity", operation)
             item.stash[LABELLED] = True
-        outcome = lockstep.parity().check(case)
+        try:
+            outcome = lockstep.parity().check(case)
+        except UnsafeRequestError as exc:
+            pytest.skip(str(exc))
         lockstep.count_case(operation)
         if outcome.findings:
             found.extend(outcome.findings)

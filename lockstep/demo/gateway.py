@@ -26,13 +26,14 @@ import httpx
 import jwt
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from lockstep.demo.auth_service import AUDIENCE, ISSUER
 from lockstep.demo.faults import validate_faults
 from lockstep.demo.routes import Operation, Route, RouteTable, catch_all_app, load_spec
 
 PREFIX = "/api"
+DEMO_LOG = "/__demo__/log"
 REALM = 'Bearer realm="lockstep-demo"'
 VIA = "1.1 lockstep-gateway"
 LEEWAY = 30
@@ -286,6 +287,7 @@ class Gateway:
         self.upstream = config.upstream_url.rstrip("/")
         self.client: httpx.AsyncClient | None = None
         self.verifier: TokenVerifier | None = None
+        self.log: list[dict[str, Any]] = []  # demo-only: every request received, for self-tests
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
@@ -296,6 +298,11 @@ class Gateway:
             yield
 
     async def handle(self, request: Request) -> Response:
+        if request.url.path == DEMO_LOG:  # outside the /api prefix: never part of the public surface
+            if request.method == "DELETE":
+                self.log.clear()
+            return JSONResponse(self.log)
+        self.log.append({"method": request.method, "path": request.url.path, "time": time.time()})
         request_id = request_id_of(request)
         try:
             reply = await self.route(request, request_id)

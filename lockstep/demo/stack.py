@@ -174,6 +174,10 @@ class DemoStack:
     def clear_upstream_log(self) -> None:
         self._http("DELETE", f"{self.legacy_url}/__demo__/log")
 
+    def gateway_log(self) -> list[dict[str, Any]]:
+        """Every request the gateway received (method, path, time), its own answers included."""
+        return list(self._http("GET", self.gateway_url.rsplit("/api", 1)[0] + "/__demo__/log").json())
+
     def _http(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         if not self.running():
             raise RuntimeError("DemoStack is not running (call start())")
