@@ -1,10 +1,11 @@
 """One case -> legacy twice and the gateway once -> an Exchange.
 
-Safe methods and POST (a create: three creates are fine, ids become learned noise) go out together, so
-a slow upstream costs one delay per case, not three. Methods that consume state (PUT, PATCH, DELETE)
-go out one after another: legacy, legacy again, gateway. If the two legacy answers differ in status, the
-first request changed what the second saw; such a case is `order_dependent` and is left to the
-stateful flow instead of being judged here.
+Safe methods go out together, so a slow upstream costs one delay per case, not three. Every other
+method goes out one after another: legacy, legacy again, gateway. Three creates are fine (ids become
+learned noise), but a POST action, PUT, PATCH or DELETE may consume state; sent together, the gateway's
+copy could consume it first while both legacy copies agree, which would look like a difference. In
+order, consumption shows: the two legacy answers differ in status, the case is `order_dependent`, and
+it is left to the stateful flow instead of being judged here.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from .targets import SAFE_METHODS, Answer, Target
 
 __all__ = ["Exchange", "Exchanger", "build_request"]
 
-CONCURRENT_METHODS = SAFE_METHODS | {"POST"}
+CONCURRENT_METHODS = SAFE_METHODS
 
 
 @dataclass

@@ -46,7 +46,9 @@ class Finding:
 
     def headline(self) -> str:
         where = f" at {self.location}" if self.location else ""
-        shown = f": legacy {self.legacy!r}, gateway {self.gateway!r}" if (self.legacy, self.gateway) != (None, None) else ""
+        sides = [f"{name} {value!r}" for name, value in (("legacy", self.legacy), ("gateway", self.gateway))
+                 if value is not None]
+        shown = f": {', '.join(sides)}" if sides else ""
         text = f"[{self.flow}] {self.operation}: {self.check}{where}{shown}"
         if self.message:
             text += f" — {self.message}"

@@ -99,9 +99,14 @@ class Target:
             raise UnsafeRequestError(f"refusing to send {method} to {self.name}: the profile allows only "
                                      f"{', '.join(sorted(self.allowed_methods))}")
 
-    def send(self, request: httpx.Request) -> Answer:
-        """Send once, waiting (bounded) and resending while the target says 429/503 + Retry-After."""
+    def send(self, request: httpx.Request, *, retry: bool = True) -> Answer:
+        """Send, waiting (bounded) and resending while the target says 429/503 + Retry-After.
+
+        `retry=False` hands back the first answer as it is: for a check that wants to see the 429.
+        """
         self.guard(request.method)
+        if not retry:
+            return self._send_once(request, 1)
         answer = _blank_answer(self.name, request)
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             answer = self._send_once(request, attempt)

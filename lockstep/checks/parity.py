@@ -57,7 +57,7 @@ class Parity:
         ex = self.exchanger.run(case)
         outcome = CaseOutcome(ex)
         resend = (lambda: self.legacy.send(build_request(case, self.legacy))) \
-            if case.method.upper() in CONCURRENT_METHODS else None
+            if case.method.upper() in CONCURRENT_METHODS | {"POST"} else None
         verdict = self.judge(case, ex, resend)
         outcome.judged = verdict.note is None
         for finding in self.findings_of(ex, verdict, flow="parity"):

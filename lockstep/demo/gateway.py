@@ -188,29 +188,38 @@ class CorsPolicy:
 
 
 class RateLimiter:
-    """Token buckets per key (route and client)."""
+    """Token buckets per key (route and client); an operation may have its own rate and burst."""
 
-    def __init__(self, rate: float, burst: int) -> None:
+    def __init__(self, rate: float, burst: int, per_operation: dict[str, tuple[float, int]] | None = None) -> None:
         self.rate, self.burst = rate, burst
+        self.per_operation = per_operation or {}
         self.buckets: dict[tuple[str, str], tuple[float, float]] = {}
 
     def acquire(self, key: tuple[str, str]) -> float:
         """0.0 when a token was taken, else the seconds until one is available."""
+        rate, burst = self.per_operation.get(key[0], (self.rate, self.burst))
         now = time.monotonic()
-        tokens, last = self.buckets.get(key, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - last) * self.rate)
+        tokens, last = self.buckets.get(key, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - last) * rate)
         if tokens >= 1:
             self.buckets[key] = (tokens - 1, now)
             return 0.0
         self.buckets[key] = (tokens, now)
-        return (1 - tokens) / self.rate
+        return (1 - tokens) / rate
+
+
+def _limit(x: dict[str, Any]) -> tuple[float, int]:
+    return float(x.get("rate", 100)), int(x.get("burst", x.get("rate", 100)))
 
 
 def rate_limiter(spec: dict[str, Any], override: str | None) -> RateLimiter:
+    """The document's `x-rate-limit` (top level, and per operation); `override` replaces them all."""
     if override:
         return RateLimiter(*parse_rate(override))
-    x = spec.get("x-rate-limit", {})
-    return RateLimiter(float(x.get("rate", 100)), int(x.get("burst", x.get("rate", 100))))
+    per_operation = {f"{method.upper()} {path}": _limit(op["x-rate-limit"])
+                     for path, item in (spec.get("paths") or {}).items()
+                     for method, op in item.items() if isinstance(op, dict) and "x-rate-limit" in op}
+    return RateLimiter(*_limit(spec.get("x-rate-limit", {})), per_operation)
 
 
 # ---------------------------------------------------------------- tokens
