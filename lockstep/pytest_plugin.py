@@ -186,6 +186,9 @@ def parity_check(lockstep: LockstepSession) -> Callable[[Any], None]:
         except UnsafeRequestError as exc:
             pytest.skip(str(exc))
         lockstep.count_case(operation)
+        ex = outcome.exchange
+        if outcome.judged:
+            lockstep.record_timing(operation, ex.legacy.elapsed, ex.gateway.elapsed)
         if outcome.findings:
             found.extend(outcome.findings)
             allure_report.attach_findings(outcome.findings)

@@ -25,11 +25,13 @@ class LockstepSession:
         self.cases: Counter[str] = Counter()
         self.operations: set[str] = set()
         self.figures: dict[str, Any] = {}  # measured values for the summary (e.g. auth latency), by flow
+        # seconds per answer, by operation and target, from the parity cases already sent (latency flow)
+        self.timings: dict[str, dict[str, list[float]]] = {}
         self.stack: Any = None
         self.legacy: Target | None = None
         self.gateway: Target | None = None
         self._parity: Parity | None = None
-        self._sent: dict[str, dict] = {"cases": {}, "findings": {}}  # what drain() already handed on
+        self._sent: dict[str, dict] = {"cases": {}, "findings": {}, "timings": {}}  # already handed on
         self._unused: list[str] | None = None  # merged from workers (controller only)
         self.lost: list[str] = []
         if (settings.demo_faults or settings.demo_rate_limit) and not settings.uses_demo:
@@ -99,6 +101,11 @@ class LockstepSession:
         self.cases[operation] += 1
         self.operations.add(operation)
 
+    def record_timing(self, operation: str, legacy: float, gateway: float) -> None:
+        entry = self.timings.setdefault(operation, {"legacy": [], "gateway": []})
+        entry["legacy"].append(legacy)
+        entry["gateway"].append(gateway)
+
     # -- xdist hand-off -------------------------------------------------------------------------
     def drain(self) -> dict[str, Any]:
         """What happened since the last drain: sent with each test report, so a crashed worker loses
@@ -112,7 +119,13 @@ class LockstepSession:
                 findings.append({**finding.to_dict(), "count": finding.count - before, "new": before == 0})
                 sent["findings"][finding.key] = finding.count
         sent["cases"] = dict(self.cases)
-        return {"cases": cases, "findings": findings, "figures": self.figures,
+        timings = {}
+        for op, entry in self.timings.items():
+            start = sent["timings"].get(op, 0)
+            if len(entry["gateway"]) > start:
+                timings[op] = {t: values[start:] for t, values in entry.items()}
+                sent["timings"][op] = len(entry["gateway"])
+        return {"cases": cases, "findings": findings, "figures": self.figures, "timings": timings,
                 "unused_ignores": self.rules.unused_ignores()}
 
     def merge(self, payload: dict[str, Any]) -> None:
@@ -133,6 +146,10 @@ class LockstepSession:
                     continue
         for flow, values in payload.get("figures", {}).items():
             self.figures.setdefault(flow, {}).update(values)
+        for op, entry in payload.get("timings", {}).items():
+            mine = self.timings.setdefault(op, {"legacy": [], "gateway": []})
+            for target, values in entry.items():
+                mine[target].extend(values)
         if "unused_ignores" in payload:
             self._unused = payload["unused_ignores"] if self._unused is None else \
                 [r for r in self._unused if r in payload["unused_ignores"]]
