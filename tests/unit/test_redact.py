@@ -6,8 +6,8 @@ JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJkZW1vLXVzZXIifQ.c2lnbmF0dXJlLWJ5dGVz"
 
 def test_registered_secret_and_jwt_shapes_are_replaced():
     register_secret("client-secret-value")
-    text = redact(f"secret=client-secret-value token={JWT} Authorization: Bearer abcdefghijkl")
-    assert "client-secret-value" not in text and JWT not in text and "abcdefghijkl" not in text
+    text = redact(f"secret=client-secret-value token={JWT} Authorization: Bearer abc4defgh5ijkl")
+    assert "client-secret-value" not in text and JWT not in text and "abc4defgh5ijkl" not in text
 
 
 def test_secret_headers_are_replaced_whatever_their_value():
@@ -25,3 +25,9 @@ def test_curl_reproducer_uses_a_variable_for_the_token():
     cmd = curl_command("POST", "http://127.0.0.1:2/api/x?q=a%2Bb", {"Authorization": f"Bearer {JWT}",
                        "Content-Type": "application/json"}, b'{"a": 1}', token_var="GATEWAY_TOKEN")
     assert JWT not in cmd and '"Authorization: Bearer $GATEWAY_TOKEN"' in cmd and "a%2Bb" in cmd
+
+
+def test_plain_wording_about_bearer_tokens_survives():
+    text = 'expected a Bearer challenge with Bearer error="invalid_token"'
+    assert redact(text) == text
+    assert "s3cr3tTokenValue99" not in redact("Authorization: Bearer s3cr3tTokenValue99")
