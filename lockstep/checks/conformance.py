@@ -36,7 +36,7 @@ def conformance_failures(case: Any, answer: Answer) -> dict[str, str]:
     """{failure title: message} for every built-in check the answer fails (empty when it conforms)."""
     try:
         case.validate_response(_as_response(answer), checks=CONFORMANCE_CHECKS)
-    except Exception as exc:  # Schemathesis raises a FailureGroup or a single Failure
+    except (Exception, BaseExceptionGroup) as exc:  # a single Failure, or a FailureGroup (a BaseExceptionGroup)
         failures = getattr(exc, "exceptions", None) or [exc]
         return {str(getattr(f, "title", type(f).__name__)): _first_line(str(getattr(f, "message", f)))
                 for f in failures}
