@@ -21,7 +21,8 @@ from .errors import ContractError
 
 __all__ = [
     "Contract", "TargetSpec", "AuthSpec", "CompareSpec", "KnownDifference", "IgnoreRule", "Profile",
-    "CorsPolicy", "AuthPolicy", "load_contract", "DEMO", "DEFAULT_COMPARE_HEADERS", "parse_rate",
+    "CorsPolicy", "AuthPolicy", "RoutesPolicy", "RouteAlias", "LatencyPolicy", "load_contract", "DEMO",
+    "DEFAULT_COMPARE_HEADERS", "parse_rate",
 ]
 
 DEMO = "demo"  # a target url of "demo" means: the embedded demo stack supplies it
@@ -262,12 +263,79 @@ class AuthPolicy(_Model):
         return values
 
 
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+class RouteAlias(_Model):
+    """An old path (or host) clients still call, served by the gateway like a path of the document.
+
+    `path`: the old prefix as clients call it, on the gateway's host (`/api/v1/recipes`) or a full URL of an
+    old host (`https://old-api.example.com/v1/recipes`). `same_as`: the document path prefix it stands for
+    (`/recipes`); every operation under it is compared through the old path too.
+    """
+
+    path: str
+    same_as: str
+
+    @field_validator("path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not (value.startswith("/") or re.match(r"https?://[^/]+", value)):
+            raise ValueError(f"{value!r}: write a path on the gateway's host (/api/v1) or a URL (https://old.example.com/v1)")
+        return value.rstrip("/") or "/"
+
+    @field_validator("same_as")
+    @classmethod
+    def _same_as(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError(f"{value!r}: write a path of the document, e.g. /recipes")
+        return value.rstrip("/") or "/"
+
+
+class RoutesPolicy(_Model):
+    """The route inventory's truth beyond the document: paths the public gateway must not serve, old paths
+    it must keep serving. Private entries are concrete paths on the API's root, `/internal/stats` or
+    `GET /internal/stats` (GET when no method is given)."""
+
+    private: list[str] = []
+    aliases: list[RouteAlias] = []
+
+    @field_validator("private")
+    @classmethod
+    def _private(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            method, _, path = value.strip().rpartition(" ")
+            method = method.strip().upper() or "GET"
+            if method not in _HTTP_METHODS or not path.startswith("/") or "{" in path:
+                raise ValueError(f"{value!r}: write a concrete path (/internal/stats) or `METHOD /path`")
+            out.append(f"{method} {path}")
+        return out
+
+
+class LatencyPolicy(_Model):
+    """Budgets for the gateway's latency overhead (gateway minus legacy, per operation); unset: figures only.
+
+    `burst`: extra example requests per target and operation, a few in flight at once (safe methods only).
+    `sample`: example requests per target when the parity flow left too few timings, and to confirm a
+    budget that looks broken before failing (safe methods only).
+    """
+
+    p95_overhead_ms: float | None = Field(None, gt=0)
+    p50_overhead_ms: float | None = Field(None, gt=0)
+    burst: int = Field(0, ge=0, le=200)
+    sample: int = Field(20, ge=5, le=100)
+
+
 class Contract(_Model):
     spec: str
     targets: Targets
     compare: CompareSpec = CompareSpec()
     cors: CorsPolicy | None = None
     auth: AuthPolicy | None = None
+    routes: RoutesPolicy | None = None
+    latency: LatencyPolicy | None = None
+    har: str | None = None  # a recorded-traffic file (HAR) to replay, relative to this file
     known_differences: list[KnownDifference] = []
     profiles: dict[str, Profile] = {}
     profile: str = "staging"

@@ -15,9 +15,12 @@ from typing import Any
 
 import pytest
 
+from .checks.latency import latency_lines
 from .checks.registry import FlowContext, checks_for
+from .checks.routes import inventory_lines
 from .errors import LockstepError, UnsafeRequestError
 from .findings import Finding
+from .har import har_lines, load_plan as load_har_plan
 from .report import allure_report
 from .report.summary import build_summary, terminal_lines, write_summary
 from .session import LockstepSession
@@ -38,6 +41,7 @@ MARKERS = {
     "stateful": "write sequences run in lockstep on both targets",
     "routes": "every operation routed; private paths unreachable; aliases",
     "latency": "the gateway's latency overhead per operation",
+    "har": "recorded requests (a HAR file) replayed through the parity comparison",
 }
 _loaded: dict[str, Any] = {}
 _running: list[pytest.Item] = []  # the test being called (for the session-scoped parity_check)
@@ -77,6 +81,17 @@ def lockstep_scenarios() -> list[Any]:
     return scenarios
 
 
+def lockstep_har_entries() -> list[Any]:
+    """The recorded requests to replay (lockstep.har.HarEntry), or one skipped placeholder saying why none."""
+    lockstep_schema()
+    plan = _loaded.get("har")
+    if plan is None:
+        return [pytest.param(None, id="no-har", marks=pytest.mark.skip(
+            reason="no recorded traffic to replay: pass --har FILE (a HAR exported by a browser or a proxy) "
+                   "or set `har:` in the contract"))]
+    return plan.entries
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("lockstep", "lockstep: gateway vs legacy contract tests")
     group.addoption("--contract", dest="lockstep_contract", metavar="PATH",
@@ -96,6 +111,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="start the embedded demo gateway with these faults (see python -m lockstep.demo --help)")
     group.addoption("--demo-rate-limit", dest="lockstep_demo_rate_limit", metavar="N/s",
                     help="the demo gateway's per-route rate limit (default: the document's x-rate-limit)")
+    group.addoption("--har", dest="lockstep_har", metavar="FILE",
+                    help="replay the requests of this HAR file through the parity comparison (default: the "
+                         "contract's `har`)")
     group.addoption("--reports", dest="lockstep_reports", metavar="DIR", default="reports",
                     help="where summary.json, junit.xml and allure-results go (default: reports)")
 
@@ -114,11 +132,19 @@ def pytest_configure(config: pytest.Config) -> None:
         _loaded["schema"] = load_spec(settings)
         _loaded["settings"] = settings
         _loaded["operations"] = _profile_operations(settings, _loaded["schema"].raw_schema)
+        _loaded["har"] = load_har_plan(opt.lockstep_har, settings, _loaded["schema"].raw_schema)
         config.stash[SESSION] = LockstepSession(settings)
+        if _loaded["har"] is not None:
+            config.stash[SESSION].figures["har"] = {"plan": _loaded["har"].figure()}
     except LockstepError as exc:
         raise pytest.UsageError(f"lockstep: {exc}") from None
     config.stash[TOTALS] = Counter()
     _default_reports(config, Path(opt.lockstep_reports))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Latency items run last: they read the timings this run's parity cases recorded."""
+    items.sort(key=lambda item: item.get_closest_marker("latency") is not None)
 
 
 def _profile_operations(settings: Any, document: dict) -> list[Any]:
@@ -348,7 +374,8 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     if summary is None or not summary["cases"] and not summary["findings"]:
         return
     terminalreporter.section("lockstep")
-    for line in terminal_lines(summary):
+    figures = summary.get("figures", {})
+    for line in terminal_lines(summary) + inventory_lines(figures) + har_lines(figures) + latency_lines(figures):
         terminalreporter.write_line(line)
 
 

@@ -109,6 +109,11 @@ def slow_route(s: DemoStack, c: httpx.Client) -> bool:
     return min(timings) >= 0.14
 
 
+def expose_internal(s: DemoStack, c: httpx.Client) -> bool:
+    assert c.get(f"{s.legacy_url}/internal/stats").status_code == 200  # served inside, always
+    return c.get(f"{s.gateway_url}/internal/stats").status_code == 200  # no token: the old DNS's way
+
+
 PROBES: dict[str, Probe] = {
     "missing-route": missing_route, "status-rewrite": status_rewrite, "drop-cache-control": drop_cache_control,
     "drop-null-fields": drop_null_fields, "query-plus-decoded": query_plus_decoded,
@@ -117,7 +122,7 @@ PROBES: dict[str, Probe] = {
     "cors-wildcard-with-credentials": cors_wildcard_with_credentials, "auth-open-route": auth_open_route,
     "auth-scheme-case-sensitive": auth_scheme_case_sensitive, "auth-expired-accepted": auth_expired_accepted,
     "auth-alg-none-accepted": auth_alg_none_accepted, "drop-request-body-field": drop_request_body_field,
-    "slow-route": slow_route,
+    "slow-route": slow_route, "expose-internal": expose_internal,
 }
 
 

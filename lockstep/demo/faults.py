@@ -20,6 +20,7 @@ KNOWN_FAULTS: dict[str, str] = {
     "auth-alg-none-accepted": "unsigned tokens (alg: none) are accepted",
     "drop-request-body-field": "PUT/PATCH /subscriptions/{subscription_id}: 'note' is dropped from the forwarded body",
     "slow-route": "GET /recipes/{recipe_id} is delayed by 150 ms in the gateway",
+    "expose-internal": "the legacy's internal admin API (/internal/*) is routed through the public gateway, without auth",
 }
 
 

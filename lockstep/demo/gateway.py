@@ -4,7 +4,8 @@ Routes, methods and per-operation scopes come from the OpenAPI document, so do t
 (`x-cors`) and the default rate limit (`x-rate-limit`). Named faults (see faults.py) switch in one
 realistic cutover mistake each. Order of a request: prefix and route (404/405), preflight and plain
 OPTIONS (before auth), rate limit (429), auth (401/400/403), forward, response rewrites, CORS headers
-on every answer including the gateway's own errors.
+on every answer including the gateway's own errors. Old mobile app versions still call the catalogue at
+`/api/v1/recipes`: the gateway serves that alias like `/api/recipes` (ALIASES).
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ OPEN_ROUTE = ("GET", "/deliveries")
 BODY_FIELD_ROUTES = frozenset({("PUT", "/subscriptions/{subscription_id}"),
                                ("PATCH", "/subscriptions/{subscription_id}")})
 SLOW_ROUTE = ("GET", "/recipes/{recipe_id}")
+# old public path prefix -> the document path prefix it stands for (backward-compatible aliases)
+ALIASES = ((PREFIX + "/v1/recipes", "/recipes"),)
+INTERNAL_PREFIX = "/internal/"  # the legacy's internal admin API: fault expose-internal routes it
+INTERNAL_OP = Operation("GET", "/internal/{path}", "internal", None)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _UNSAFE_TARGET = re.compile(rb"[^\x21-\x7e]|#")
 logger = logging.getLogger("lockstep.demo.gateway")
@@ -322,7 +327,9 @@ class Gateway:
 
     async def route(self, request: Request, request_id: str) -> Reply:
         path = request.url.path
-        inner = path[len(PREFIX):] if path.startswith(PREFIX + "/") else None
+        inner = inner_path(path)
+        if "expose-internal" in self.faults and inner and inner.startswith(INTERNAL_PREFIX):
+            return await self.forward(request, INTERNAL_OP, request_id, None)  # as the old DNS did: no auth
         matched = self.table.match(inner) if inner else None
         if matched is None:
             return gateway_error(404, "not_found", f"no route for {inner or path}", request_id)
@@ -437,7 +444,12 @@ class Gateway:
     def target(self, request: Request) -> bytes:
         """Upstream path and query: the client's raw bytes minus the prefix (no re-encoding)."""
         raw_path = request.scope.get("raw_path") or b""
-        if raw_path.startswith(PREFIX.encode() + b"/"):
+        alias = next(((old, new) for old, new in ALIASES if _under(request.url.path, old)), None)
+        if alias and raw_path.startswith(alias[0].encode()):
+            path = alias[1].encode() + raw_path[len(alias[0]):]
+        elif alias:
+            path = quote(alias[1] + request.url.path[len(alias[0]):]).encode()
+        elif raw_path.startswith(PREFIX.encode() + b"/"):
             path = raw_path[len(PREFIX):]
         else:
             path = quote(request.url.path[len(PREFIX):]).encode()
@@ -467,6 +479,18 @@ class Gateway:
             reply.headers.append(("Content-Type", "text/html; charset=utf-8"))
             reply.body = f"<html><body><h1>Error {reply.status}</h1></body></html>".encode()
         return reply
+
+
+def _under(path: str, prefix: str) -> bool:
+    return path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "?")
+
+
+def inner_path(path: str) -> str | None:
+    """The document path a public path stands for: an alias's, or the path minus the prefix; None outside."""
+    for old, new in ALIASES:
+        if _under(path, old):
+            return new + path[len(old):]
+    return path[len(PREFIX):] if path.startswith(PREFIX + "/") else None
 
 
 def challenge(status: int, code: str, message: str, request_id: str, *, bare: bool = False,

@@ -4,7 +4,8 @@ It has no auth of its own: it trusts the `X-User-Id` header its old session laye
 realistic and confined: request ids, timestamps (`time`, `last_seen`, `created_at`/`updated_at` of
 writes), generated subscription ids and the order of a week's menu. Everything else is seed data.
 Demo-only control endpoints live under `/__demo__/` and are not in the document (the gateway never
-routes them).
+routes them). So does `GET /internal/stats`, the monolith's internal admin API: the old DNS exposed it only
+inside, and the public gateway must not serve it (the contract's `routes.private`).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 STATUSES = ("scheduled", "delivered", "skipped")
 LOCALES = ("en-GB", "en-US", "de-DE", "nl-NL", "fr-FR")
 LOG_LIMIT = 5000  # keeps memory flat over long runs
+INTERNAL_STATS = "/internal/stats"  # the internal admin API: not in the document, never public
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _shuffler = random.Random()  # unseeded on purpose: the menu order is noise
@@ -481,6 +483,13 @@ class LegacyApi:
         self.state.log.clear()
         return Response(status_code=204)
 
+    async def internal_stats(self, request: Request) -> Response:
+        """The internal admin API: figures an operator reads, reachable only from inside."""
+        return json_response({"subscriptions": len(self.state.subscriptions),
+                              "deliveries": len(self.state.deliveries), "users": len(self.state.users),
+                              "requests_logged": len(self.state.log), "time": now_iso()},
+                             headers={"Cache-Control": "no-store", "X-Request-Id": request_id_of(request)})
+
     async def get_state(self, request: Request) -> Response:
         subs = Counter(s["owner"] for s in self.state.subscriptions.values())
         skipped = Counter(d["owner"] for d in self.state.deliveries.values() if d["status"] == "skipped")
@@ -496,6 +505,7 @@ def create_legacy_app(spec: dict[str, Any] | None = None, *, upstream_delay_ms: 
         Route("/__demo__/log", api.get_log, methods=["GET"]),
         Route("/__demo__/log", api.clear_log, methods=["DELETE"]),
         Route("/__demo__/state", api.get_state, methods=["GET"]),
+        Route(INTERNAL_STATS, api.internal_stats, methods=["GET"]),
     ]
     app = catch_all_app(api.dispatch, control)
     app.state.api = api
