@@ -116,7 +116,7 @@ class LockstepSession:
         for finding in self.book.all():
             before = sent["findings"].get(finding.key, 0)
             if finding.count != before:
-                findings.append({**finding.to_dict(), "count": finding.count - before, "new": before == 0})
+                findings.append({**finding.to_dict(), "count": finding.count - before})
                 sent["findings"][finding.key] = finding.count
         sent["cases"] = dict(self.cases)
         timings = {}
@@ -134,16 +134,14 @@ class LockstepSession:
             self.operations.add(op)
         for data in payload.get("findings", []):
             data = dict(data)
-            count, new = data.pop("count", 1), data.pop("new", True)
+            count = data.pop("count", 1)
             finding = Finding(**data)
-            seen = self.book.get(finding.key)
+            seen = self.book.get(finding.key)  # another worker may have found it too
             if seen is None:
                 finding.count = count
                 self.book.add(finding)
             else:
                 seen.count += count
-                if new:  # the same finding, first seen on another worker too
-                    continue
         for flow, values in payload.get("figures", {}).items():
             self.figures.setdefault(flow, {}).update(values)
         for op, entry in payload.get("timings", {}).items():
