@@ -65,6 +65,8 @@ def _body(legacy: View, gateway: View, mask: NoiseMask) -> list[Difference]:
 
 
 def _json(a: Any, b: Any, mask: NoiseMask) -> list[Difference]:
+    if mask.equal_under(a, b):  # the common case: equal up to learned noise; DeepDiff only to describe a difference
+        return []
     out = []
     for report, levels in json_diff(a, b, mask.unordered).items():
         for level in levels:

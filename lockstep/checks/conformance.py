@@ -23,8 +23,9 @@ CONFORMANCE_CHECKS = [not_a_server_error, status_code_conformance, content_type_
 
 
 def _as_response(answer: Answer) -> Response:
-    request = requests.Request(answer.method, answer.url, headers=answer.request_headers,
-                               data=answer.request_body or None).prepare()
+    request = requests.PreparedRequest()  # the bytes already sent: no re-encoding (prepare() costs ~0.3 ms)
+    request.method, request.url, request.body = answer.method, answer.url, answer.request_body or None
+    request.headers = requests.structures.CaseInsensitiveDict(answer.request_headers)
     headers: dict[str, list[str]] = {}
     for key, value in answer.headers.multi_items():
         headers.setdefault(key, []).append(value)

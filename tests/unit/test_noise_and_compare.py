@@ -111,3 +111,13 @@ def test_invalid_json_under_json_content_type_is_not_a_crash():
     legacy = view(answer(raw=b"{oops", headers={"content-type": "application/json"}))
     gateway = view(answer(raw=b"{}", headers={"content-type": "application/json"}))
     assert [d.category for d in compare(legacy, gateway, NoiseMask())] == ["body-type"]
+
+
+def test_equal_under_is_the_fast_path_and_never_hides_a_difference():
+    mask = learned(answer(body={"id": "a", "ts": 1, "items": [{"v": 1}]}),
+                   answer(body={"id": "a", "ts": 2, "items": [{"v": 1}]}))
+    assert mask.equal_under({"id": "a", "ts": 9, "items": [{"v": 1}]}, {"id": "a", "ts": 7, "items": [{"v": 1}]})
+    assert not mask.equal_under({"id": "a", "ts": 9}, {"id": "b", "ts": 9})  # unmasked value
+    assert not mask.equal_under({"id": "a", "ts": 9}, {"id": "a", "ts": "9"})  # masked, but the type changed
+    assert not mask.equal_under({"id": "a", "ts": 1}, {"id": "a"})  # a key went missing
+    assert not mask.equal_under([True], [1])  # bool is not int
