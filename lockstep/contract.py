@@ -18,11 +18,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from .errors import ContractError
+from .rates import parse_rate
 
 __all__ = [
     "Contract", "TargetSpec", "AuthSpec", "CompareSpec", "KnownDifference", "IgnoreRule", "Profile",
     "CorsPolicy", "AuthPolicy", "RoutesPolicy", "RouteAlias", "LatencyPolicy", "load_contract", "DEMO",
-    "DEFAULT_COMPARE_HEADERS", "parse_rate",
+    "DEFAULT_COMPARE_HEADERS",
 ]
 
 DEMO = "demo"  # a target url of "demo" means: the embedded demo stack supplies it
@@ -30,16 +31,6 @@ DEFAULT_COMPARE_HEADERS = [
     "content-type", "cache-control", "etag", "location", "link", "set-cookie", "www-authenticate", "allow",
 ]
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
-_RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*/\s*(s|sec|second|m|min|minute)\s*$")
-
-
-def parse_rate(text: str) -> float:
-    """'10/s' -> 10.0 requests a second; '120/min' -> 2.0."""
-    m = _RATE.match(text)
-    if not m:
-        raise ValueError(f"rate {text!r} is not of the form N/s or N/min")
-    n = float(m.group(1))
-    return n if m.group(2).startswith("s") else n / 60.0
 
 
 class _Model(BaseModel):

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from .contract import TargetSpec, parse_rate
+from .contract import TargetSpec
+from .rates import parse_rate
 from .errors import TargetUnreachable, UnsafeRequestError
 
 __all__ = ["Answer", "Target", "SAFE_METHODS", "fetch_client_credentials_token"]
@@ -73,7 +74,7 @@ class Target:
         self.token = token
         self.allowed_methods = frozenset(m.upper() for m in allowed_methods) if allowed_methods else None
         ceiling = rate or spec.rate
-        self._ceiling = _RateCeiling(parse_rate(ceiling)) if ceiling else None
+        self._ceiling = _RateCeiling(parse_rate(ceiling)[0]) if ceiling else None
         self.client = httpx.Client(
             timeout=httpx.Timeout(spec.timeout.read, connect=spec.timeout.connect),
             verify=spec.verify, trust_env=False, follow_redirects=False,

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 
 from lockstep.demo.auth_service import AUDIENCE, ISSUER
 from lockstep.demo.faults import validate_faults
+from lockstep.rates import parse_rate
 from lockstep.demo.routes import Operation, Route, RouteTable, catch_all_app, load_spec
 
 PREFIX = "/api"
@@ -107,15 +108,6 @@ def merge_token(headers: Headers, name: str, token: str) -> Headers:
     tokens = [t.strip().lower() for t in current.split(",")]
     merged = current if token.lower() in tokens or "*" in tokens else f"{current}, {token}"
     return kept + [(name, merged)]
-
-
-def parse_rate(text: str) -> tuple[float, int]:
-    """`100/s`, `5/sec`, `60/min` -> (tokens per second, burst)."""
-    found = re.fullmatch(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute)\s*", text)
-    if not found or int(found[1]) < 1:
-        raise ValueError(f"rate limit {text!r}: expected N/s or N/min with N >= 1")
-    per = 1 if found[2].startswith("s") else 60
-    return int(found[1]) / per, int(found[1])
 
 
 def drop_nulls(value: Any) -> Any:

@@ -23,7 +23,8 @@ from starlette.applications import Starlette
 
 from lockstep.demo.auth_service import AUDIENCE, ISSUER, SigningKey, create_auth_app
 from lockstep.demo.faults import UnknownFaultError, parse_fault_list
-from lockstep.demo.gateway import PREFIX, GatewayConfig, create_gateway_app, parse_rate
+from lockstep.demo.gateway import PREFIX, GatewayConfig, create_gateway_app
+from lockstep.rates import parse_rate
 from lockstep.demo.legacy import create_legacy_app
 from lockstep.demo.routes import load_spec
 

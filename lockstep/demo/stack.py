@@ -19,7 +19,7 @@ import jwt
 
 from lockstep.demo.auth_service import CLIENTS, SCOPES, default_claims
 from lockstep.demo.faults import validate_faults
-from lockstep.demo.gateway import parse_rate
+from lockstep.rates import parse_rate
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # so the child imports this same lockstep
 
