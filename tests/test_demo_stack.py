@@ -103,7 +103,7 @@ def test_unknown_fault_is_refused_with_the_known_names() -> None:
 
 
 def test_bad_rate_limit_is_refused() -> None:
-    with pytest.raises(ValueError, match="rate limit"):
+    with pytest.raises(ValueError, match="not of the form N/s or N/min"):
         DemoStack(rate_limit="fast")
 
 
