@@ -235,15 +235,51 @@ def build_variants(token: str | None, *, public_key: str | None = None, signer: 
     parts = token.split(".")
     h, p, s = (parts + ["", "", ""])[:3] if len(parts) == 3 else (_json_segment({"alg": "RS256"}), _b64(token), "")
 
-    def add(name: str, headers: list[tuple[str, str]], expect: Expect, description: str, family: str, *,
+    b = _Build(out, token, h, p, s, claims, header, forged, real_kid, foreign_private, foreign_jwk, scope_claim,
+               now, public_key)
+    for family in _FAMILIES:
+        family(b)
+    # what only the issuer's key can say (RFC 7519 4.1, RFC 8725 3.8-3.9)
+    if signer is None:
+        for name in KEY_VARIANTS:
+            out.not_run[name] = "needs the issuer's signing key (auth.signing_key)"
+        return out
+    _key_variants(b.add, signer, base, now)
+    return out
+
+
+@dataclass
+class _Build:
+    """What the variant families share while building: the valid token's parts, claims and keys."""
+
+    out: VariantSet
+    token: str
+    h: str
+    p: str
+    s: str
+    claims: dict[str, Any]
+    header: dict[str, Any]
+    forged: dict[str, Any]
+    real_kid: str
+    foreign_private: Any
+    foreign_jwk: dict[str, Any]
+    scope_claim: str
+    now: int
+    public_key: str | None
+
+    def add(self, name: str, headers: list[tuple[str, str]], expect: Expect, description: str, family: str, *,
             query: dict[str, str] | None = None, core: bool = False, needs_key: bool = False) -> None:
         for _, value in headers:
             credential = value.split(" ", 1)[-1]
             if len(credential) >= 16:
                 register_secret(credential)
-        out.variants.append(Variant(name, headers, dict(query or {}), expect, needs_key, description, family, core))
+        self.out.variants.append(Variant(name, headers, dict(query or {}), expect, needs_key, description, family,
+                                         core))
 
-    # -- how the credential is presented (RFC 6750 2.1, RFC 9110 11.1)
+
+def _presentation(b: _Build) -> None:
+    """How the credential is presented (RFC 6750 2.1, RFC 9110 11.1)."""
+    add, token, out = b.add, b.token, b.out
     add("missing", [], CHALLENGE, "no Authorization header", "missing", core=True)
     add("empty", _auth(""), REFUSED, "an empty Authorization header", "empty", core=True)
     add("bare-scheme", _auth("Bearer"), REFUSED, "the scheme alone, no token", "bare-scheme", core=True)
@@ -276,7 +312,10 @@ def build_variants(token: str | None, *, public_key: str | None = None, signer: 
     add("query-only", [], CHALLENGE, "the token only as ?access_token= (not accepted unless the legacy did)",
         "query-token", query={"access_token": token})
 
-    # -- malformed JWS shapes (RFC 7515 7.1)
+
+def _malformed(b: _Build) -> None:
+    """Malformed JWS shapes (RFC 7515 7.1)."""
+    add, h, p, s, header = b.add, b.h, b.p, b.s, b.header
     add("jws-one-segment", _bearer("lockstep"), INVALID_TOKEN, "a token of one segment", "jws-shape", core=True)
     add("jws-two-segments", _bearer(f"{h}.{p}"), INVALID_TOKEN, "header.payload without a signature segment",
         "jws-shape")
@@ -290,7 +329,10 @@ def build_variants(token: str | None, *, public_key: str | None = None, signer: 
     add("jws-no-alg", _bearer(f"{_json_segment(no_alg)}.{p}.{s}"), INVALID_TOKEN, "a header without `alg`",
         "jws-shape")
 
-    # -- size and odd bytes (bounded: 8 and 16 KB)
+
+def _size_and_bytes(b: _Build) -> None:
+    """Size and odd bytes (bounded: 8 and 16 KB)."""
+    add, token, h, s, claims = b.add, b.token, b.h, b.s, b.claims
     for kb in (8, 16):
         padded = _json_segment({**claims, "pad": "A" * (kb * 768)})  # base64url: 4 characters per 3 bytes
         add(f"oversize-{kb}k", _bearer(f"{h}.{padded}.{s}"), OVERSIZE, f"a token of about {kb} KB", "oversize")
@@ -300,7 +342,10 @@ def build_variants(token: str | None, *, public_key: str | None = None, signer: 
     add("odd-bytes-high", _auth(f"Bearer {token[:-4]}\xff\xfe{token[-2:]}"), REFUSED,
         "bytes 0xFF 0xFE inside the token", "odd-bytes")
 
-    # -- signature and claims (RFC 7515 5.2)
+
+def _signature_and_claims(b: _Build) -> None:
+    """Signature and claims (RFC 7515 5.2)."""
+    add, h, p, s, claims, scope_claim, now = b.add, b.h, b.p, b.s, b.claims, b.scope_claim, b.now
     add("sig-flipped", _bearer(f"{h}.{p}.{_flip(s)}"), INVALID_TOKEN, "one character of the signature changed",
         "signature", core=True)
     add("sig-stripped", _bearer(f"{h}.{p}."), INVALID_TOKEN, "the signature removed (`h.p.`)", "signature",
@@ -314,7 +359,10 @@ def build_variants(token: str | None, *, public_key: str | None = None, signer: 
         add(name, _bearer(f"{h}.{tampered}.{s}"), INVALID_TOKEN,
             f"claims changed ({', '.join(change)}) under the original signature", "tampered", core=core)
 
-    # -- unsigned (RFC 8725 2.1, 3.1)
+
+def _unsigned(b: _Build) -> None:
+    """Unsigned (RFC 8725 2.1, 3.1)."""
+    add, p, s, header, forged, real_kid = b.add, b.p, b.s, b.header, b.forged, b.real_kid
     for name, alg in NONE_CASINGS.items():
         unsigned = _register(_attacker_encode(forged, None, alg, {"alg": alg, "kid": real_kid}))
         add(name, _bearer(unsigned), INVALID_TOKEN, f"`alg: {alg}` and an empty signature", "alg-none", core=True)
@@ -322,7 +370,10 @@ def build_variants(token: str | None, *, public_key: str | None = None, signer: 
     add("alg-none-with-signature", _bearer(f"{none_header}.{p}.{s}"), INVALID_TOKEN,
         "`alg: none` with the original signature kept", "alg-none")
 
-    # -- algorithm confusion: HMAC keyed with the issuer's public key (RFC 8725 2.1)
+
+def _algorithm_confusion(b: _Build) -> None:
+    """Algorithm confusion: HMAC keyed with the issuer's public key (RFC 8725 2.1)."""
+    add, out, forged, real_kid, public_key = b.add, b.out, b.forged, b.real_kid, b.public_key
     if public_key is None:
         out.not_run["hs256-confusion"] = "needs the issuer's public key: set auth.jwks_url (or auth.signing_key)"
     else:
@@ -336,7 +387,10 @@ def build_variants(token: str | None, *, public_key: str | None = None, signer: 
         weak = _register(_attacker_encode(forged, secret, "HS256", {"kid": kid}))
         add(name, _bearer(weak), INVALID_TOKEN, text, "hs256-weak")
 
-    # -- keys the token brings along, and keys nobody trusts (RFC 8725 3.10)
+
+def _foreign_keys(b: _Build) -> None:
+    """Keys the token brings along, and keys nobody trusts (RFC 8725 3.10)."""
+    add, forged, real_kid, foreign_private, foreign_jwk = b.add, b.forged, b.real_kid, b.foreign_private, b.foreign_jwk
     def foreign(headers: dict[str, Any]) -> str:
         return _register(jwt.encode(forged, foreign_private, algorithm="RS256", headers=headers))
 
@@ -357,13 +411,8 @@ def build_variants(token: str | None, *, public_key: str | None = None, signer: 
     add("foreign-key-own-kid", _bearer(foreign({"kid": foreign_jwk["kid"]})), INVALID_TOKEN,
         "signed by a foreign RS256 key under its own kid", "foreign-key")
 
-    # -- what only the issuer's key can say (RFC 7519 4.1, RFC 8725 3.8-3.9)
-    if signer is None:
-        for name in KEY_VARIANTS:
-            out.not_run[name] = "needs the issuer's signing key (auth.signing_key)"
-        return out
-    _key_variants(add, signer, base, now)
-    return out
+
+_FAMILIES = (_presentation, _malformed, _size_and_bytes, _signature_and_claims, _unsigned, _algorithm_confusion, _foreign_keys)
 
 
 KEY_VARIANTS = ("minted-valid", "expired", "expired-exp-string", "exp-negative", "not-yet-valid", "wrong-aud",
