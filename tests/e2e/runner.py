@@ -41,3 +41,16 @@ def run_suites(tmp_path: Path, *args: str, env: dict[str, str] | None = None, ti
     cmd = [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider", "--reports", str(reports)]
     proc = subprocess.run(cmd, cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout)
     return Run(proc.returncode, proc.stdout + proc.stderr, reports)
+
+
+def demo_contract(folder: Path, *replacements: tuple[str, str]) -> Path:
+    """A copy of the demo contract in `folder`, its relative paths made absolute, with text replaced."""
+    text = (ROOT / "contracts" / "migration.yaml").read_text()
+    text = text.replace("spec: demo-api.yaml", f"spec: {ROOT / 'contracts' / 'demo-api.yaml'}")
+    text = text.replace("../fixtures/demo-session.har", str(ROOT / "fixtures" / "demo-session.har"))
+    for old, new in replacements:
+        assert old in text, f"the demo contract no longer has {old!r}"
+        text = text.replace(old, new)
+    path = folder / "migration.yaml"
+    path.write_text(text)
+    return path

@@ -4,7 +4,7 @@ import pytest
 
 from lockstep.demo import DemoStack
 
-from .runner import run_suites
+from .runner import demo_contract, run_suites
 
 pytestmark = pytest.mark.e2e
 
@@ -55,12 +55,8 @@ def test_external_pair_with_token_from_the_environment_never_leaks_it(tmp_path):
 
 
 def test_known_difference_turns_a_finding_into_an_expected_result(tmp_path):
-    contract = tmp_path / "migration.yaml"
-    source = (run_suites.__globals__["ROOT"] / "contracts" / "migration.yaml").read_text()
-    spec = run_suites.__globals__["ROOT"] / "contracts" / "demo-api.yaml"
-    contract.write_text(source.replace("spec: demo-api.yaml", f"spec: {spec}").replace(
-        "known_differences: []",
-        "known_differences:\n  - {operation: 'POST /subscriptions', where: status, reason: 'ticket GW-12', until: 2999-01-01}"))
+    contract = demo_contract(tmp_path, ("known_differences: []", "known_differences:\n  - {operation: 'POST /subscriptions', "
+                                        "where: status, reason: 'ticket GW-12', until: 2999-01-01}"))
     run = run_suites(tmp_path, "suites/test_parity.py", "--contract", str(contract), "--demo-faults=status-rewrite",
                      "-k", "POST and subscriptions and not skip", "--lockstep-seed=5")
     assert run.rc == 0, run.out[-3000:]

@@ -4,7 +4,7 @@ import pytest
 
 from lockstep.demo import DemoStack
 
-from .runner import run_suites
+from .runner import demo_contract, run_suites
 
 pytestmark = pytest.mark.e2e
 SAFE = {"GET", "HEAD", "OPTIONS"}
@@ -41,12 +41,7 @@ def test_smoke_run_sends_only_safe_methods_under_the_rate_ceiling(tmp_path):
 
 
 def test_read_only_target_refuses_writes_before_sending(tmp_path):
-    contract = tmp_path / "migration.yaml"
-    from .runner import ROOT
-
-    contract.write_text((ROOT / "contracts" / "migration.yaml").read_text()
-                        .replace("spec: demo-api.yaml", f"spec: {ROOT / 'contracts' / 'demo-api.yaml'}")
-                        .replace("url: \"${GATEWAY_URL:-demo}\"", "url: \"${GATEWAY_URL:-demo}\"\n    writable: false"))
+    contract = demo_contract(tmp_path, ('url: "${GATEWAY_URL:-demo}"', 'url: "${GATEWAY_URL:-demo}"\n    writable: false'))
     run = run_suites(tmp_path, "suites/test_parity.py", "--contract", str(contract), "-k", "POST and subscriptions and not skip",
                      "--max-examples=2")
     assert run.rc == 0, run.out[-3000:]

@@ -8,7 +8,7 @@ import pytest
 
 from lockstep.demo import DemoStack
 
-from .runner import ROOT, run_suites
+from .runner import demo_contract, run_suites
 
 pytestmark = pytest.mark.e2e
 
@@ -16,12 +16,8 @@ JWT = re.compile(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.")
 
 
 def test_no_token_key_or_client_secret_reaches_any_output(tmp_path):
-    contract = tmp_path / "migration.yaml"
-    contract.write_text(
-        (ROOT / "contracts" / "migration.yaml").read_text()
-        .replace("spec: demo-api.yaml", f"spec: {ROOT / 'contracts' / 'demo-api.yaml'}")
-        .replace('auth: {bearer: "${GATEWAY_TOKEN:-demo}"}',
-                 'auth: {token_url: "${TOKEN_URL}", client_id: lockstep-demo, client_secret: "${CLIENT_SECRET}"}'))
+    contract = demo_contract(tmp_path, ('auth: {bearer: "${GATEWAY_TOKEN:-demo}"}', 'auth: {token_url: "${TOKEN_URL}", '
+                             'client_id: lockstep-demo, client_secret: "${CLIENT_SECRET}"}'))
     with DemoStack(["status-rewrite", "auth-alg-none-accepted"]) as stack:
         env = {"TOKEN_URL": stack.token_url, "CLIENT_SECRET": "demo-secret", "AUTH_SIGNING_KEY": stack.signing_key_pem,
                "AUTH_ISSUER": stack.issuer, "AUTH_AUDIENCE": stack.audience, "AUTH_JWKS_URL": stack.jwks_url,
