@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from .noise import NoiseMask, Path, generalise, json_diff, pointer
 from .targets import Answer
-from .views import URL_HEADERS, BodyDigest, View
+from .bodies import BodyDigest
+from .views import URL_HEADERS, View
 
 __all__ = ["Difference", "compare", "host_leaks", "ROUTE_MISSING_STATUSES"]
 
@@ -131,7 +132,7 @@ def _short(body: Any) -> str:
 
 def _first_offset(a: Any, b: Any) -> int:
     if isinstance(a, BodyDigest) and isinstance(b, BodyDigest):
-        a, b = a.first_bytes, b.first_bytes
+        return a.first_difference(b)
     for i, (x, y) in enumerate(zip(a, b)):
         if x != y:
             return i

@@ -59,7 +59,8 @@ class LockstepSession:
         token = self._token(spec.auth, spec)
         register_secret(token)
         profile = self.settings.profile
-        return Target(name, spec, token=token, allowed_methods=profile.methods, rate=profile.rate)
+        return Target(name, spec, token=token, allowed_methods=profile.methods, rate=profile.rate,
+                      max_body_bytes=self.settings.contract.compare.max_body_bytes)
 
     def _token(self, auth: AuthSpec | None, spec: TargetSpec) -> str | None:
         if auth is None:

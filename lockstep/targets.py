@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from .bodies import BodyDigest, Digester
 from .contract import TargetSpec
 from .rates import parse_rate
 from .errors import TargetUnreachable, UnsafeRequestError
@@ -42,6 +43,7 @@ class Answer:
     error: str | None = None  # transport failure: refused, timeout, TLS ...
     rate_limited: bool = False  # still 429/503 after waiting as told
     attempts: int = 1
+    digest: BodyDigest | None = None  # set instead of `body` when the body is past max_body_bytes
 
     @property
     def ok(self) -> bool:
@@ -68,8 +70,9 @@ class Target:
 
     def __init__(self, name: str, spec: TargetSpec, *, token: str | None = None,
                  allowed_methods: Iterable[str] | None = None, rate: str | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, max_body_bytes: int | None = None) -> None:
         self.name, self.spec = name, spec
+        self.max_body_bytes = max_body_bytes
         self.base_url = spec.url.rstrip("/") + spec.prefix
         self.token = token
         self.allowed_methods = frozenset(m.upper() for m in allowed_methods) if allowed_methods else None
@@ -127,11 +130,14 @@ class Target:
         answer.attempts = attempt
         started = time.perf_counter()
         try:
-            response = self.client.send(request)
+            response = self.client.send(request, stream=True)
+            try:
+                answer.status, answer.headers = response.status_code, response.headers
+                answer.body, answer.digest = _read(response, self.max_body_bytes)
+            finally:
+                response.close()
         except httpx.HTTPError as exc:
             answer.error = describe_transport_error(exc)
-        else:
-            answer.status, answer.headers, answer.body = response.status_code, response.headers, response.content
         answer.elapsed = time.perf_counter() - started
         return answer
 
@@ -145,6 +151,21 @@ class Target:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _read(response: httpx.Response, limit: int | None) -> tuple[bytes, BodyDigest | None]:
+    """The body, or past `limit` its digest, built as it streams in (never two copies of it)."""
+    kept, digester = bytearray(), None
+    for chunk in response.iter_bytes():
+        if digester is None and (limit is None or len(kept) + len(chunk) <= limit):
+            kept += chunk
+            continue
+        if digester is None:
+            digester = Digester()
+            digester.update(bytes(kept))
+            kept = bytearray()
+        digester.update(chunk)
+    return (bytes(kept), None) if digester is None else (b"", digester.result())
 
 
 def _blank_answer(name: str, request: httpx.Request) -> Answer:

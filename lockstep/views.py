@@ -6,24 +6,17 @@ equal whichever host named it. Bodies past `max_body_bytes` are kept as size + d
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .bodies import BodyDigest, digest_of
 from .targets import Answer
 
 __all__ = ["View", "view_of", "BodyDigest", "parse_content_type", "URL_HEADERS"]
 
 URL_HEADERS = ("location", "link", "content-location")
 BodyKind = Literal["empty", "json", "invalid-json", "text", "bytes", "digest"]
-
-
-@dataclass(frozen=True)
-class BodyDigest:
-    size: int
-    sha256: str
-    first_bytes: bytes
 
 
 @dataclass
@@ -64,11 +57,13 @@ def view_of(answer: Answer, base_url: str, header_names: list[str], max_body_byt
 
 
 def _body(answer: Answer, limit: int) -> tuple[BodyKind, Any]:
+    if answer.digest is not None:  # streamed past the limit by the target: never held whole
+        return "digest", answer.digest
     raw = answer.body
     if not raw:
         return "empty", None
     if len(raw) > limit:
-        return "digest", BodyDigest(len(raw), hashlib.sha256(raw).hexdigest(), raw[:4096])
+        return "digest", digest_of(raw)
     mime = parse_content_type(answer.headers.get("content-type", "")).split(";")[0]
     if mime == "application/json" or mime.endswith("+json"):
         try:

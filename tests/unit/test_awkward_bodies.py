@@ -54,3 +54,28 @@ def test_redirects_are_not_followed_so_a_loop_cannot_hang_a_run():
     target = Target("gateway", TargetSpec(url="http://127.0.0.1:9"), transport=httpx.MockTransport(loop))
     answer = target.send(httpx.Request("GET", "http://127.0.0.1:9/x"))
     assert answer.status == 302 and len(calls) == 1
+
+
+def test_a_body_past_the_limit_streams_into_a_digest_and_the_first_differing_block_is_found():
+    big = bytes(range(256)) * (3 * 4096)  # 3 MiB
+    changed = big[:2_000_000] + b"\x00" + big[2_000_001:]
+
+    def send(body: bytes, name: str):
+        target = Target(name, TargetSpec(url="http://127.0.0.1:9"), max_body_bytes=1_000_000,
+                        transport=httpx.MockTransport(lambda r: httpx.Response(
+                            200, headers={"content-type": "application/octet-stream"}, content=body)))
+        answer = target.send(httpx.Request("GET", "http://127.0.0.1:9/x"))
+        assert answer.body == b"" and answer.digest is not None and answer.digest.size == len(body)
+        return view_of(answer, "http://127.0.0.1:9", HEADERS, 1_000_000)
+
+    legacy = send(big, "legacy")
+    assert compare(legacy, send(big, "gateway"), NoiseMask()) == []
+    [diff] = compare(legacy, send(changed, "gateway"), NoiseMask())
+    assert diff.category == "body-value" and diff.exact == f"body:@{(2_000_000 // 65536) * 65536}"
+
+
+def test_a_body_within_the_limit_is_kept_whole():
+    target = Target("legacy", TargetSpec(url="http://127.0.0.1:9"), max_body_bytes=1_000_000,
+                    transport=httpx.MockTransport(lambda r: httpx.Response(200, content=PAYLOAD)))
+    answer = target.send(httpx.Request("GET", "http://127.0.0.1:9/x"))
+    assert answer.body == PAYLOAD and answer.digest is None
