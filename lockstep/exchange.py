@@ -10,7 +10,8 @@ it is left to the stateful flow instead of being judged here.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +64,11 @@ class Exchanger:
             target.guard(method)
         first, via_gateway = build_request(case, self.legacy), build_request(case, self.gateway)
         again = httpx.Request(first.method, first.url, headers=first.headers, content=first.content)
+        return self.send(case.operation.label, first, again, via_gateway)
+
+    def send(self, operation: str, first: httpx.Request, again: httpx.Request, via_gateway: httpx.Request) -> Exchange:
+        """The legacy twice and the gateway once: together for safe methods, one after another otherwise."""
+        method = first.method.upper()
         if method in CONCURRENT_METHODS:
             futures = [self._pool.submit(self.legacy.send, r) for r in (first, again)]
             gw = self.gateway.send(via_gateway)  # the third call from this thread: no hand-off
@@ -70,7 +76,11 @@ class Exchanger:
         else:
             l1, l2, gw = self.legacy.send(first), self.legacy.send(again), self.gateway.send(via_gateway)
         order_dependent = method not in CONCURRENT_METHODS and l1.status != l2.status
-        return Exchange(case.operation.label, l1, l2, gw, order_dependent)
+        return Exchange(operation, l1, l2, gw, order_dependent)
+
+    def submit(self, fn: Callable[..., Answer], *args: Any) -> Future[Answer]:
+        """Run one send on the exchanger's senders (for flows that order their own requests)."""
+        return self._pool.submit(fn, *args)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

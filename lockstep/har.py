@@ -430,15 +430,8 @@ class HarReplay:
         legacy, gateway = self.parity.legacy, self.parity.gateway
         for target in (legacy, gateway):
             target.guard(entry.method)  # the profile's rules and `writable: false`, before anything is sent
-        requests = [(legacy, self.request(entry, legacy)), (legacy, self.request(entry, legacy)),
-                    (gateway, self.request(entry, gateway))]
-        if entry.method in CONCURRENT_METHODS:
-            pool = self.parity.exchanger._pool  # the parity flow's three senders
-            l1, l2, gw = (f.result() for f in [pool.submit(t.send, r) for t, r in requests])
-        else:
-            l1, l2, gw = (t.send(r) for t, r in requests)
-        order_dependent = entry.method not in CONCURRENT_METHODS and l1.status != l2.status
-        return Exchange(entry.label, l1, l2, gw, order_dependent)
+        return self.parity.exchanger.send(entry.label, self.request(entry, legacy), self.request(entry, legacy),
+                                          self.request(entry, gateway))
 
     def replay(self, entry: HarEntry) -> Replayed:
         try:

@@ -20,7 +20,7 @@ from .checks.registry import FlowContext, checks_for
 from .checks.routes import inventory_lines
 from .errors import LockstepError, UnsafeRequestError
 from .findings import Finding
-from .har import har_lines, load_plan as load_har_plan
+from .har import HarReplay, har_lines, load_plan as load_har_plan
 from .report import allure_report
 from .report.summary import build_summary, terminal_lines, write_summary
 from .session import LockstepSession
@@ -59,6 +59,12 @@ def lockstep_schema() -> Any:
         raise RuntimeError("lockstep's plugin is not active: run pytest from the project root "
                            "(its conftest.py loads lockstep.pytest_plugin)")
     return _loaded["schema"]
+
+
+def lockstep_settings() -> Any:
+    """The run's resolved settings (lockstep.settings.Settings: contract, profile, seed, targets)."""
+    lockstep_schema()
+    return _loaded["settings"]
 
 
 def lockstep_operations() -> list[Any]:
@@ -224,6 +230,33 @@ def parity_check(lockstep: LockstepSession) -> Callable[[Any], None]:
     return check
 
 
+@pytest.fixture(scope="session")
+def har_replayer(lockstep: LockstepSession) -> HarReplay:
+    """One replayer for the run: its prefixes and counts span every recorded request."""
+    return HarReplay(lockstep, lockstep_schema())
+
+
+@pytest.fixture
+def har_check(har_replayer: HarReplay, request: pytest.FixtureRequest) -> Callable[[Any], None]:
+    """Replay one recorded request through the parity comparison; findings fail the test."""
+    found = request.node.stash.setdefault(ITEM_FINDINGS, [])
+    replayer = har_replayer
+
+    def check(entry: Any) -> None:
+        allure_report.label("har", entry.label)
+        try:
+            replayed = replayer.replay(entry)
+        except UnsafeRequestError as exc:
+            pytest.skip(f"recorded request #{entry.index}: {exc}")
+        found.extend(replayed.findings)
+        failing = [f for f in replayed.findings if f.severity == "failure"]
+        if failing:
+            allure_report.attach_findings(failing)
+            allure_report.attach_answers([replayed.exchange.legacy, replayed.exchange.gateway])
+
+    return check
+
+
 @pytest.fixture
 def stateful_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Callable[[Any], None]:
     """Run a scenario's sequences in lockstep on both targets; findings fail the test at the end."""
@@ -312,12 +345,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    totals = _totals_of(report)
-    if totals is None:
+    # this hook gets no config: the session's is kept by pytest_sessionstart
+    config = _CONFIG[0] if _CONFIG else None
+    if config is None or TOTALS not in config.stash:
         return
+    totals = config.stash[TOTALS]
     payload = getattr(report, "lockstep", None)
-    if payload and not hasattr(_CONFIG[0], "workerinput"):
-        _CONFIG[0].stash[SESSION].merge(payload)
+    if payload and not hasattr(config, "workerinput"):
+        config.stash[SESSION].merge(payload)
     if report.when == "call":
         totals["xfailed" if hasattr(report, "wasxfail") else report.outcome] += 1
     elif report.failed:
@@ -327,10 +362,6 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 _CONFIG: list[pytest.Config] = []
-
-
-def _totals_of(report: pytest.TestReport) -> Counter | None:
-    return _CONFIG[0].stash.get(TOTALS, None) if _CONFIG else None
 
 
 @pytest.hookimpl(trylast=True)

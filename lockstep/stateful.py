@@ -140,7 +140,7 @@ class Lockstep:
                 run.last_legacy = answer
             return answer
 
-        pending = self.parity.exchanger._pool.submit(gateway.send, self._request(case, step, gateway, first.get("gateway")))
+        pending = self.parity.exchanger.submit(gateway.send, self._request(case, step, gateway, first.get("gateway")))
         l1 = legacy.send(self._request(case, step, legacy, first.get("legacy")))
         run.last_legacy = l1
         l2 = l1 if method == "DELETE" else to_legacy()

@@ -10,7 +10,7 @@ import pytest
 import lockstep.checks.cors  # noqa: F401  (registers the checks)
 from lockstep.checks.cors import policy_for, rate_limit_operation, unused_overrides
 from lockstep.operations import operations_of
-from lockstep.pytest_plugin import SESSION, lockstep_operations, lockstep_schema
+from lockstep.pytest_plugin import lockstep_operations, lockstep_schema, lockstep_settings
 
 OPERATIONS = lockstep_operations()
 BURST_TARGET = [op for op in [rate_limit_operation(OPERATIONS)] if op is not None]
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.cors
 
 
 @pytest.fixture(autouse=True)
-def cors(request):
+def cors():
     """The declared policy; without one there is nothing to judge the gateway's CORS against."""
-    policy = request.config.stash[SESSION].settings.contract.cors
+    policy = lockstep_settings().contract.cors
     if policy is None:
         pytest.skip("the contract declares no `cors:` policy, so the gateway's CORS cannot be judged: "
                     "add one to the contract (origins, credentials, headers, expose, max_age)")

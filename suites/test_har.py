@@ -10,29 +10,11 @@ Give the file with --har FILE or the contract's `har:`; without one, this suite 
 
 import pytest
 
-from lockstep.har import HarReplay
-from lockstep.pytest_plugin import ITEM_FINDINGS, lockstep_har_entries, lockstep_schema
-from lockstep.errors import UnsafeRequestError
-from lockstep.report import allure_report
+from lockstep.pytest_plugin import lockstep_har_entries
 
 pytestmark = pytest.mark.har
 
 
-@pytest.fixture(scope="module")
-def replayer(lockstep):
-    return HarReplay(lockstep, lockstep_schema())
-
-
 @pytest.mark.parametrize("entry", lockstep_har_entries(), ids=str)
-def test_a_recorded_request_is_answered_like_legacy(entry, replayer, request):
-    allure_report.label("har", entry.label)
-    try:
-        replayed = replayer.replay(entry)
-    except UnsafeRequestError as exc:
-        pytest.skip(f"recorded request #{entry.index}: {exc}")
-    request.node.stash.setdefault(ITEM_FINDINGS, []).extend(replayed.findings)
-    failing = [f for f in replayed.findings if f.severity == "failure"]
-    if failing:
-        allure_report.attach_findings(failing)
-        ex = replayed.exchange
-        allure_report.attach_answers([ex.legacy, ex.gateway])
+def test_a_recorded_request_is_answered_like_legacy(entry, har_check):
+    har_check(entry)

@@ -10,7 +10,7 @@ import pytest
 
 import lockstep.checks.latency  # noqa: F401  (registers the check)
 from lockstep.checks.latency import skip_reason
-from lockstep.pytest_plugin import SESSION, lockstep_operations
+from lockstep.pytest_plugin import lockstep_operations, lockstep_settings
 
 OPERATIONS = lockstep_operations()
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.latency
 
 @pytest.fixture(autouse=True)
 def measured(request):
-    reason = skip_reason(request.config.stash[SESSION].settings, request.config.option.markexpr)
+    reason = skip_reason(lockstep_settings(), request.config.option.markexpr)
     if reason:
         pytest.skip(reason)
 

@@ -11,7 +11,7 @@ import pytest
 
 import lockstep.checks.routes  # noqa: F401  (registers the checks)
 from lockstep.checks.routes import aliases_for, private_operation
-from lockstep.pytest_plugin import SESSION, lockstep_operations
+from lockstep.pytest_plugin import lockstep_operations, lockstep_settings
 
 OPERATIONS = lockstep_operations()
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.routes
 
 
 def pytest_generate_tests(metafunc):
-    routes = metafunc.config.stash[SESSION].settings.contract.routes
+    routes = lockstep_settings().contract.routes
     if "private" in metafunc.fixturenames:
         paths = [private_operation(p) for p in (routes.private if routes else [])]
         metafunc.parametrize("private", paths or [pytest.param(None, marks=pytest.mark.skip(
