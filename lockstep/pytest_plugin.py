@@ -115,6 +115,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="generated cases per operation (default: the profile's)")
     group.addoption("--demo-faults", dest="lockstep_demo_faults", metavar="A,B",
                     help="start the embedded demo gateway with these faults (see python -m lockstep.demo --help)")
+    group.addoption("--demo-gateway", dest="lockstep_demo_gateway", metavar="KIND",
+                    help="the embedded demo's gateway: python (default) or nginx (a real nginx with njs; "
+                         "$LOCKSTEP_DEMO_GATEWAY)")
     group.addoption("--demo-rate-limit", dest="lockstep_demo_rate_limit", metavar="N/s",
                     help="the demo gateway's per-route rate limit (default: the document's x-rate-limit)")
     group.addoption("--har", dest="lockstep_har", metavar="FILE",
@@ -134,7 +137,8 @@ def pytest_configure(config: pytest.Config) -> None:
                                     gateway_url=opt.lockstep_gateway_url, profile=opt.lockstep_profile,
                                     seed=opt.lockstep_seed, demo_faults=opt.lockstep_demo_faults,
                                     max_examples=opt.lockstep_max_examples,
-                                    demo_rate_limit=opt.lockstep_demo_rate_limit)
+                                    demo_rate_limit=opt.lockstep_demo_rate_limit,
+                                    demo_gateway=opt.lockstep_demo_gateway)
         _loaded["schema"] = load_spec(settings)
         _loaded["settings"] = settings
         _loaded["operations"] = _profile_operations(settings, _loaded["schema"].raw_schema)

@@ -44,7 +44,8 @@ class LockstepSession:
         if self.settings.uses_demo:
             from .demo import DemoStack  # imported only when used: the demo pulls in servers
 
-            self.stack = DemoStack(self.settings.demo_faults, rate_limit=self.settings.demo_rate_limit).start()
+            self.stack = DemoStack(self.settings.demo_faults, rate_limit=self.settings.demo_rate_limit,
+                                   gateway=self.settings.demo_gateway).start()
             register_secret(self.stack.signing_key_pem)
         targets = self.settings.contract.targets
         self.legacy = self._target("legacy", targets.legacy, self.settings.legacy_url)

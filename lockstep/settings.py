@@ -13,6 +13,7 @@ from .errors import ContractError
 __all__ = ["Settings", "resolve_settings", "DEFAULT_CONTRACT"]
 
 DEFAULT_CONTRACT = "contracts/migration.yaml"
+DEMO_GATEWAYS = ("python", "nginx")
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Settings:
     demo_faults: tuple[str, ...] = ()
     max_examples: int | None = None
     demo_rate_limit: str | None = None
+    demo_gateway: str = "python"  # the embedded demo's gateway: python (ours) or nginx (a real one)
     sources: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -36,6 +38,8 @@ class Settings:
     def header_lines(self) -> list[str]:
         s = self.sources
         faults = f", faults: {', '.join(self.demo_faults)}" if self.demo_faults else ""
+        if self.uses_demo:
+            faults += f"; demo gateway {self.demo_gateway}"
         return [
             f"lockstep: contract {self.contract_path} ({s['contract']})",
             f"lockstep: profile {self.profile_name} ({s['profile']}); seed {self.seed} ({s['seed']}); "
@@ -68,7 +72,7 @@ def _faults(text: str | None) -> tuple[str, ...]:
 def resolve_settings(*, contract: str | None, legacy_url: str | None, gateway_url: str | None,
                      profile: str | None, seed: str | None, demo_faults: str | None,
                      max_examples: int | None, demo_rate_limit: str | None = None,
-                     env: dict[str, str] | None = None) -> Settings:
+                     demo_gateway: str | None = None, env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ) if env is None else env
     path_value, path_source = _pick(contract, "LOCKSTEP_CONTRACT", None, DEFAULT_CONTRACT, env, "contract")
     path = Path(str(path_value))
@@ -85,8 +89,12 @@ def resolve_settings(*, contract: str | None, legacy_url: str | None, gateway_ur
     legacy, legacy_source = _pick(legacy_url, "\0", loaded.targets.legacy.url, DEMO, env, "legacy-url")
     gateway, gateway_source = _pick(gateway_url, "\0", loaded.targets.gateway.url, DEMO, env, "gateway-url")
     faults = _faults(demo_faults)
+    gateway_kind = demo_gateway or env.get("LOCKSTEP_DEMO_GATEWAY") or "python"
+    if gateway_kind not in DEMO_GATEWAYS:
+        raise ContractError(f"unknown demo gateway {gateway_kind!r}; known: {', '.join(DEMO_GATEWAYS)}",
+                            where="--demo-gateway")
     sources = {"contract": path_source, "profile": profile_source, "seed": seed_source,
                "legacy": "demo stack" if legacy == DEMO else legacy_source,
                "gateway": "demo stack" if gateway == DEMO else gateway_source}
     return Settings(loaded, path, str(profile_name), chosen, seed_int, str(legacy), str(gateway), faults,
-                    max_examples, demo_rate_limit, sources)
+                    max_examples, demo_rate_limit, gateway_kind, sources)

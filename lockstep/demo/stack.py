@@ -28,7 +28,10 @@ class DemoStack:
     """Start with `start()` (or `with DemoStack(...) as stack:`); every URL is set once started."""
 
     def __init__(self, faults: Sequence[str] = (), *, upstream_delay_ms: int = 0,
-                 rate_limit: str | None = None, spec_path: Path | None = None) -> None:
+                 rate_limit: str | None = None, spec_path: Path | None = None, gateway: str = "python") -> None:
+        if gateway != "python":  # the nginx gateway lands with lockstep/demo/nginx
+            raise ValueError(f"unknown demo gateway {gateway!r}")
+        self.gateway_kind = gateway
         self.faults: tuple[str, ...] = validate_faults(faults.split(",") if isinstance(faults, str) else faults)
         if rate_limit is not None:
             parse_rate(rate_limit)
