@@ -6,6 +6,11 @@ learned noise), but a POST action, PUT, PATCH or DELETE may consume state; sent 
 copy could consume it first while both legacy copies agree, which would look like a difference. In
 order, consumption shows: the two legacy answers differ in status, the case is `order_dependent`, and
 it is left to the stateful flow instead of being judged here.
+
+Credentials are a property of the target, never of the generated case: Schemathesis fills the
+operation's security parameters (`Authorization`, an API key in a header, query or cookie) with random
+values, even `Bearer ` with nothing after it, which no HTTP client may send. `build_request` drops them
+for both targets before the target's own headers (its token, its identity header) apply.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import requests
 
 from .targets import SAFE_METHODS, Answer, Target
 
-__all__ = ["Exchange", "Exchanger", "build_request"]
+__all__ = ["Exchange", "Exchanger", "build_request", "credentials_of", "Credentials"]
 
 CONCURRENT_METHODS = SAFE_METHODS
 
@@ -35,12 +40,20 @@ class Exchange:
 
 
 def build_request(case: Any, target: Target) -> httpx.Request:
-    """The bytes Schemathesis would send, addressed to `target` with its own headers.
+    """The bytes Schemathesis would send, addressed to `target`, without the generated credentials and
+    with the target's own headers.
 
     `requests` prepares the request because its encoding is what Schemathesis's own runner sends;
     handing the same kwargs to httpx would encode bodies and queries differently.
     """
-    kwargs = case.as_transport_kwargs(base_url=target.base_url, headers=target.headers)
+    kwargs = case.as_transport_kwargs(base_url=target.base_url)
+    _drop_credentials(kwargs, credentials_of(case.operation))
+    headers = kwargs.get("headers") or {}
+    own = target.headers
+    if own:
+        lowered = {name.lower() for name in own}
+        headers = {k: v for k, v in headers.items() if k.lower() not in lowered} | own
+    kwargs["headers"] = headers
     prepared = requests.Request(**{k: v for k, v in kwargs.items() if k in _REQUEST_KEYS}).prepare()
     body = prepared.body or b""
     if isinstance(body, str):
@@ -49,6 +62,63 @@ def build_request(case: Any, target: Target) -> httpx.Request:
 
 
 _REQUEST_KEYS = {"method", "url", "headers", "files", "data", "params", "auth", "cookies", "hooks", "json"}
+_AUTHORIZATION_TYPES = ("http", "basic", "oauth2", "openidconnect")  # `basic`: Swagger 2.0's own type
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Where an operation's security schemes put credentials: header names (lower case), query and
+    cookie names."""
+
+    headers: frozenset[str] = frozenset()
+    query: frozenset[str] = frozenset()
+    cookies: frozenset[str] = frozenset()
+
+
+_NONE = Credentials()
+_cache: dict[int, tuple[Any, Credentials]] = {}  # id(operation definition) -> (that definition, names)
+
+
+def credentials_of(operation: Any) -> Credentials:
+    """The credential slots the operation's effective `security` names (resolved security schemes)."""
+    raw = operation.definition.raw
+    hit = _cache.get(id(raw))
+    if hit is not None and hit[0] is raw:  # the definition is kept alive, so its id is not reused
+        return hit[1]
+    if len(_cache) > 4096:
+        _cache.clear()
+    document = operation.schema.raw_schema
+    requirements = raw.get("security", document.get("security")) or []
+    names = {name for requirement in requirements if isinstance(requirement, dict) for name in requirement}
+    found = _NONE
+    if names:
+        schemes = operation.schema.security.security_definitions
+        found = _slots([schemes[n] for n in sorted(names) if isinstance(schemes.get(n), dict)])
+    _cache[id(raw)] = (raw, found)
+    return found
+
+
+def _slots(schemes: list[dict[str, Any]]) -> Credentials:
+    slots: dict[str, set[str]] = {"header": set(), "query": set(), "cookie": set()}
+    for scheme in schemes:
+        kind = str(scheme.get("type", "")).lower()
+        if kind in _AUTHORIZATION_TYPES:
+            slots["header"].add("authorization")
+        elif kind == "apikey" and scheme.get("in") in slots and scheme.get("name"):
+            name = str(scheme["name"])
+            slots[scheme["in"]].add(name.lower() if scheme["in"] == "header" else name)
+    return Credentials(frozenset(slots["header"]), frozenset(slots["query"]), frozenset(slots["cookie"]))
+
+
+def _drop_credentials(kwargs: dict[str, Any], slots: Credentials) -> None:
+    if slots is _NONE:
+        return
+    if slots.headers and kwargs.get("headers"):
+        kwargs["headers"] = {k: v for k, v in kwargs["headers"].items() if k.lower() not in slots.headers}
+    if slots.query and isinstance(kwargs.get("params"), dict):
+        kwargs["params"] = {k: v for k, v in kwargs["params"].items() if k not in slots.query}
+    if slots.cookies and isinstance(kwargs.get("cookies"), dict):
+        kwargs["cookies"] = {k: v for k, v in kwargs["cookies"].items() if k not in slots.cookies}
 
 
 class Exchanger:
