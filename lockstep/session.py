@@ -1,14 +1,23 @@
-"""One lockstep run: targets (or the demo stack), findings, counts. The pytest plugin drives it."""
+"""One lockstep run: targets (or the demo stack), the engine's parts, and the xdist hand-off.
+
+The session builds things and hands flows only what they need (a Judge, a Recorder, a Ledger, a
+FlowRunner); no flow receives the session itself.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
-from .checks.parity import Parity
 from .contract import DEMO, AuthSpec, TargetSpec
+from .engine.context import DemoFacts, RunFacts
+from .engine.flows import FlowRunner
+from .engine.judge import Judge
+from .engine.ledger import Ledger
+from .engine.record import Recorder
+from .engine.send import Sender
 from .errors import ContractError
 from .findings import Finding, FindingBook, Rules
+from .operations import Operation
 from .report.redact import register_secret
 from .settings import Settings
 from .targets import Target, fetch_client_credentials_token
@@ -17,20 +26,20 @@ __all__ = ["LockstepSession"]
 
 
 class LockstepSession:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, settings: Settings, operations: list[Operation] | None = None, markexpr: str = "") -> None:
+        self.settings, self.markexpr = settings, markexpr
         contract = settings.contract
         self.book = FindingBook()
         self.rules = Rules(contract.compare.ignore, contract.known_differences)
-        self.cases: Counter[str] = Counter()
-        self.operations: set[str] = set()
-        self.figures: dict[str, Any] = {}  # measured values for the summary (e.g. auth latency), by flow
-        # seconds per answer, by operation and target, from the parity cases already sent (latency flow)
-        self.timings: dict[str, dict[str, list[float]]] = {}
+        self.recorder = Recorder(self.rules, self.book)
+        self.ledger = Ledger()
+        self.document_operations = list(operations or [])
+        self.disabled = tuple(d.check for d in contract.checks.disabled())
         self.stack: Any = None
         self.legacy: Target | None = None
         self.gateway: Target | None = None
-        self._parity: Parity | None = None
+        self._judge: Judge | None = None
+        self._flows: FlowRunner | None = None
         self._sent: dict[str, dict] = {"cases": {}, "findings": {}, "timings": {}}  # already handed on
         self._unused: list[str] | None = None  # merged from workers (controller only)
         self.lost: list[str] = []
@@ -81,8 +90,8 @@ class LockstepSession:
                             where="targets.*.auth")
 
     def close(self) -> None:
-        if self._parity:
-            self._parity.close()
+        if self._judge:
+            self._judge.close()
         for target in (self.legacy, self.gateway):
             if target:
                 target.close()
@@ -90,50 +99,67 @@ class LockstepSession:
             self.stack.stop()
             self.stack = None
 
-    # -- flows ----------------------------------------------------------------------------------
-    def parity(self) -> Parity:
-        if self._parity is None:
+    # -- the engine's parts, built once ---------------------------------------------------------
+    def judge(self) -> Judge:
+        if self._judge is None:
             assert self.legacy and self.gateway, "start() first"
             compare = self.settings.contract.compare
-            self._parity = Parity(self.legacy, self.gateway, headers=compare.headers,
-                                  max_body_bytes=compare.max_body_bytes, rules=self.rules, book=self.book)
-        return self._parity
+            self._judge = Judge(self.legacy, self.gateway, headers=compare.headers,
+                                max_body_bytes=compare.max_body_bytes, recorder=self.recorder,
+                                disabled=frozenset(self._disabled_rules()))
+        return self._judge
 
-    def count_case(self, operation: str) -> None:
-        self.cases[operation] += 1
-        self.operations.add(operation)
+    def _disabled_rules(self) -> list[str]:
+        return [d.split(".", 1)[1] if d.startswith("parity.") else d for d in self.disabled]
 
-    def record_timing(self, operation: str, legacy: float, gateway: float) -> None:
-        entry = self.timings.setdefault(operation, {"legacy": [], "gateway": []})
-        entry["legacy"].append(legacy)
-        entry["gateway"].append(gateway)
+    def flows(self) -> FlowRunner:
+        if self._flows is None:
+            assert self.legacy and self.gateway, "start() first"
+            sender = Sender({"legacy": self.legacy, "gateway": self.gateway}, self.ledger.count_case)
+            self._flows = FlowRunner(self.settings.contract, self.facts(), sender, self.recorder,
+                                     self.document_operations, self.ledger.figures, judge=self.judge,
+                                     disabled=self.disabled)
+        return self._flows
+
+    def facts(self) -> RunFacts:
+        profile, gateway = self.settings.profile, self.gateway
+        stack = self.stack
+        demo = DemoFacts(stack.issuer, stack.audience, stack.jwks_url, stack.token_url, stack.signing_key_pem,
+                         stack.kid) if stack is not None else None
+        safe_only = bool(profile.methods) and set(m.upper() for m in profile.methods) <= {"GET", "HEAD", "OPTIONS"}
+        return RunFacts(profile=self.settings.profile_name, safe_only=safe_only, bursts=profile.bursts,
+                        rate_ceiling=profile.rate or (gateway.spec.rate if gateway else None),
+                        gateway_token=gateway.token if gateway else None,
+                        verify=gateway.spec.verify if gateway else True, demo=demo, markexpr=self.markexpr,
+                        timings=self.ledger.timings)
 
     # -- xdist hand-off -------------------------------------------------------------------------
     def drain(self) -> dict[str, Any]:
         """What happened since the last drain: sent with each test report, so a crashed worker loses
         at most the test it crashed in."""
-        sent = self._sent
-        cases = {op: n - sent["cases"].get(op, 0) for op, n in self.cases.items() if n != sent["cases"].get(op, 0)}
+        sent, ledger = self._sent, self.ledger
+        cases = {op: n - sent["cases"].get(op, 0) for op, n in ledger.cases.items() if n != sent["cases"].get(op, 0)}
         findings = []
         for finding in self.book.all():
             before = sent["findings"].get(finding.key, 0)
             if finding.count != before:
                 findings.append({**finding.to_dict(), "count": finding.count - before})
                 sent["findings"][finding.key] = finding.count
-        sent["cases"] = dict(self.cases)
+        sent["cases"] = dict(ledger.cases)
         timings = {}
-        for op, entry in self.timings.items():
+        for op, entry in ledger.timings.items():
             start = sent["timings"].get(op, 0)
             if len(entry["gateway"]) > start:
                 timings[op] = {t: values[start:] for t, values in entry.items()}
                 sent["timings"][op] = len(entry["gateway"])
-        return {"cases": cases, "findings": findings, "figures": self.figures, "timings": timings,
+        return {"cases": cases, "findings": findings, "figures": ledger.figures, "timings": timings,
                 "unused_ignores": self.rules.unused_ignores()}
 
     def merge(self, payload: dict[str, Any]) -> None:
+        ledger = self.ledger
         for op, n in payload.get("cases", {}).items():
-            self.cases[op] += n
-            self.operations.add(op)
+            ledger.cases[op] += n
+            ledger.operations.add(op)
         for data in payload.get("findings", []):
             data = dict(data)
             count = data.pop("count", 1)
@@ -145,9 +171,9 @@ class LockstepSession:
             else:
                 seen.count += count
         for flow, values in payload.get("figures", {}).items():
-            self.figures.setdefault(flow, {}).update(values)
+            ledger.flow(flow).update(values)
         for op, entry in payload.get("timings", {}).items():
-            mine = self.timings.setdefault(op, {"legacy": [], "gateway": []})
+            mine = ledger.timings.setdefault(op, {"legacy": [], "gateway": []})
             for target, values in entry.items():
                 mine[target].extend(values)
         if "unused_ignores" in payload:

@@ -8,7 +8,6 @@ Not in the smoke profile unless asked for (`-m latency`). The check is in lockst
 
 import pytest
 
-import lockstep.checks.latency  # noqa: F401  (registers the check)
 from lockstep.checks.latency import skip_reason
 from lockstep.pytest_plugin import lockstep_operations, lockstep_settings
 
@@ -19,7 +18,8 @@ pytestmark = pytest.mark.latency
 
 @pytest.fixture(autouse=True)
 def measured(request):
-    reason = skip_reason(lockstep_settings(), request.config.option.markexpr)
+    settings = lockstep_settings()
+    reason = skip_reason(settings.profile, settings.profile_name, request.config.option.markexpr)
     if reason:
         pytest.skip(reason)
 

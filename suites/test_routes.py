@@ -9,7 +9,6 @@ come from the contract's `routes:`; the checks are in lockstep/checks/routes.py.
 
 import pytest
 
-import lockstep.checks.routes  # noqa: F401  (registers the checks)
 from lockstep.checks.routes import aliases_for, private_operation
 from lockstep.pytest_plugin import lockstep_operations, lockstep_settings
 

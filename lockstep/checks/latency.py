@@ -15,14 +15,12 @@ the legacy's first answer and the gateway's, sent together (`session.timings`). 
 
 A failure only where the contract sets a budget (`latency: {p95_overhead_ms: 50, p50_overhead_ms: ...}`);
 otherwise figures only. Figures land in summary.json (`figures.latency`) and in Allure, with a chart of
-both distributions per operation (a small SVG drawn here).
+both distributions per operation (lockstep/report/latency_chart.py).
 """
 
 from __future__ import annotations
 
-import html
 import json
-import math
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -30,33 +28,25 @@ from typing import Any
 import allure
 
 from ..contract import LatencyPolicy
+from ..engine.context import CheckContext
+from ..engine.registry import check, flow_policy
+from ..engine.stats import percentile
 from ..findings import Finding
-from ..report.redact import redact
+from ..report.latency_chart import svg_chart
 from ..targets import SAFE_METHODS, Answer
-from .registry import FlowContext, check
 
-__all__ = ["FLOW", "percentile", "distribution", "measure", "over_budget", "svg_chart", "latency_lines",
-           "skip_reason", "MIN_SAMPLES", "ROBUST"]
+__all__ = ["FLOW", "distribution", "measure", "over_budget", "skip_reason", "MIN_SAMPLES", "ROBUST"]
 
 FLOW = "latency"
+flow_policy(FLOW, lambda contract: contract.latency)
 MIN_SAMPLES = 5  # fewer parity timings than this: sample the example request instead
 ROBUST = 20  # from this many answers on, a p95 is more than the slowest one or two
 BURST_IN_FLIGHT = 8
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default); q in [0, 1]."""
-    if not values:
-        raise ValueError("no values")
-    ordered = sorted(values)
-    pos = (len(ordered) - 1) * q
-    low, high = math.floor(pos), math.ceil(pos)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
-
-
 def distribution(seconds: Sequence[float]) -> dict[str, Any]:
     ms = [s * 1000 for s in seconds]
-    return {"n": len(ms), "p50_ms": _r(percentile(ms, 0.5)), "p95_ms": _r(percentile(ms, 0.95)),
+    return {"n": len(ms), "p50_ms": _r(percentile(ms, 50)), "p95_ms": _r(percentile(ms, 95)),
             "mean_ms": _r(sum(ms) / len(ms)), "min_ms": _r(min(ms)), "max_ms": _r(max(ms))}
 
 
@@ -80,11 +70,12 @@ def over_budget(figure: dict[str, Any], policy: LatencyPolicy, *, robust: bool =
     return found
 
 
-def skip_reason(settings: Any, markexpr: str | None) -> str | None:
-    """Why the latency flow does not run, or None. Smoke measures nothing unless `-m` asks for latency."""
-    if settings.profile_name == "smoke" and "latency" not in (markexpr or ""):
-        return ("the smoke profile measures no latency (its few cases say little and a live system's load "
-                "varies); ask for it with -m latency")
+def skip_reason(profile: Any, profile_name: str, markexpr: str | None) -> str | None:
+    """Why the latency flow does not run, or None. A profile that sends only safe methods (smoke: few cases,
+    a live system's varying load) measures nothing unless `-m` asks for latency."""
+    if not profile.bursts and "latency" not in (markexpr or ""):
+        return (f"the {profile_name} profile measures no latency (its few cases say little and a live system's "
+                "load varies); ask for it with -m latency")
     return None
 
 
@@ -98,11 +89,11 @@ def _usable(answer: Answer) -> bool:
     return answer.ok and not answer.rate_limited and answer.attempts == 1
 
 
-def _sample(ctx: FlowContext, n: int) -> tuple[list[float], list[float]]:
+def _sample(ctx: CheckContext, n: int) -> tuple[list[float], list[float]]:
     """n example requests per target, one after another, the targets taking turns."""
     legacy, gateway = [], []
     for _ in range(n):
-        for target, times in ((ctx.legacy, legacy), (ctx.gateway, gateway)):
+        for target, times in (("legacy", legacy), ("gateway", gateway)):
             answer = ctx.send(target)
             if _usable(answer):
                 times.append(answer.elapsed)
@@ -110,9 +101,9 @@ def _sample(ctx: FlowContext, n: int) -> tuple[list[float], list[float]]:
     return legacy, gateway
 
 
-def _burst(ctx: FlowContext, n: int) -> tuple[list[float], list[float]]:
+def _burst(ctx: CheckContext, n: int) -> tuple[list[float], list[float]]:
     """n example requests per target, BURST_IN_FLIGHT at a time, the targets interleaved."""
-    order = [t for _ in range(n) for t in (ctx.legacy, ctx.gateway)]
+    order = [t for _ in range(n) for t in ("legacy", "gateway")]
     with ThreadPoolExecutor(max_workers=BURST_IN_FLIGHT, thread_name_prefix="lockstep-burst") as pool:
         answers = list(pool.map(ctx.send, order))
     del ctx.answers[:-2]
@@ -123,10 +114,10 @@ def _burst(ctx: FlowContext, n: int) -> tuple[list[float], list[float]]:
 # ---------------------------------------------------------------- the check
 
 @check(FLOW, "overhead", group="overhead")
-def overhead(ctx: FlowContext) -> Iterator[Finding]:
+def overhead(ctx: CheckContext) -> Iterator[Finding]:
     op = ctx.operation
-    policy = ctx.session.settings.contract.latency or LatencyPolicy()
-    recorded = ctx.session.timings.get(op.label, {"legacy": [], "gateway": []})
+    policy = ctx.policy or LatencyPolicy()
+    recorded = ctx.facts.timings.get(op.label, {"legacy": [], "gateway": []})
     legacy, gateway = list(recorded["legacy"]), list(recorded["gateway"])
     safe = op.method in SAFE_METHODS
     samples = {"parity": len(gateway)}
@@ -172,8 +163,8 @@ def overhead(ctx: FlowContext) -> Iterator[Finding]:
                           answer=ctx.answers[-1] if ctx.answers else None)
 
 
-def _record(ctx: FlowContext, figure: dict[str, Any]) -> None:
-    ctx.session.figures.setdefault(FLOW, {})[ctx.operation.label] = figure
+def _record(ctx: CheckContext, figure: dict[str, Any]) -> None:
+    ctx.figures[ctx.operation.label] = figure
 
 
 def _attach(label: str, legacy: Sequence[float], gateway: Sequence[float], figure: dict[str, Any]) -> None:
@@ -183,78 +174,3 @@ def _attach(label: str, legacy: Sequence[float], gateway: Sequence[float], figur
     allure.attach(json.dumps(figure, indent=2), name="latency figures", attachment_type=allure.attachment_type.JSON)
 
 
-# ---------------------------------------------------------------- the chart
-
-def svg_chart(label: str, legacy: Sequence[float], gateway: Sequence[float], p95_budget: float | None = None,
-              width: int = 640) -> str:
-    """Both distributions as dot strips on one millisecond axis, p50 (solid) and p95 (dashed) marked; the
-    budget, when set, drawn from the legacy's p95 (where the gateway's p95 may go)."""
-    rows = [("legacy", [s * 1000 for s in legacy], "#4a78b5"), ("gateway", [s * 1000 for s in gateway], "#d9822b")]
-    everything = [v for _, values, _ in rows for v in values] or [1.0]
-    left, right, top = 70, 20, 34
-    limit = max(everything)
-    if p95_budget is not None and legacy:
-        limit = max(limit, percentile(rows[0][1], 0.95) + p95_budget)
-    step = _nice_step(limit / 5)
-    limit = step * math.ceil(limit / step) or step
-    span = width - left - right
-
-    def x(ms: float) -> float:
-        return round(left + span * ms / limit, 1)
-
-    height = top + 2 * 50 + 30
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="11">',
-           f'<text x="{left}" y="16" font-size="13">{html.escape(redact(label))}: answer time, ms</text>']
-    for i, (name, values, colour) in enumerate(rows):
-        y = top + 25 + 50 * i
-        out.append(f'<text x="{left - 8}" y="{y + 4}" text-anchor="end">{name}</text>')
-        out.append(f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="#ddd"/>')
-        for j, ms in enumerate(values):
-            jitter = (j * 7) % 17 - 8
-            out.append(f'<circle cx="{x(ms)}" cy="{y + jitter}" r="2.5" fill="{colour}" fill-opacity="0.5"/>')
-        if values:
-            for q, dash in ((0.5, ""), (0.95, ' stroke-dasharray="4 3"')):
-                at = x(percentile(values, q))
-                out.append(f'<line x1="{at}" y1="{y - 16}" x2="{at}" y2="{y + 16}" stroke="{colour}" '
-                           f'stroke-width="2"{dash}/>')
-            out.append(f'<text x="{width - right}" y="{y - 18}" text-anchor="end" fill="{colour}">'
-                       f'p50 {percentile(values, 0.5):.1f} · p95 {percentile(values, 0.95):.1f} · n {len(values)}</text>')
-    if p95_budget is not None and legacy:
-        at = x(percentile(rows[0][1], 0.95) + p95_budget)
-        out.append(f'<line x1="{at}" y1="{top}" x2="{at}" y2="{top + 100}" stroke="#c0392b" stroke-dasharray="2 2"/>')
-        out.append(f'<text x="{at + 3}" y="{top + 8}" fill="#c0392b">p95 budget</text>')
-    axis = top + 100 + 4
-    out.append(f'<line x1="{left}" y1="{axis}" x2="{width - right}" y2="{axis}" stroke="#888"/>')
-    tick = 0.0
-    while tick <= limit + 1e-9:
-        out.append(f'<line x1="{x(tick)}" y1="{axis}" x2="{x(tick)}" y2="{axis + 4}" stroke="#888"/>')
-        out.append(f'<text x="{x(tick)}" y="{axis + 16}" text-anchor="middle">{tick:g}</text>')
-        tick += step
-    out.append("</svg>")
-    return "\n".join(out)
-
-
-def _nice_step(raw: float) -> float:
-    if raw <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(raw))
-    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-
-
-# ---------------------------------------------------------------- the terminal's lines
-
-def latency_lines(figures: dict[str, Any]) -> list[str]:
-    rows = {op: f for op, f in (figures.get(FLOW) or {}).items() if "overhead_p95_ms" in f}
-    if not rows:
-        return []
-    worst_op, worst = max(rows.items(), key=lambda kv: kv[1]["overhead_p95_ms"])
-    budgets = {f"{k.split('_')[0]} {v:g} ms" for f in rows.values() for k, v in f.get("budget", {}).items()}
-    over = sorted(op for op, f in rows.items() if f.get("verdict") == "over budget")
-    lines = [f"latency (gateway minus legacy): {len(rows)} operations measured; largest p95 overhead "
-             f"{worst['overhead_p95_ms']:+g} ms ({worst_op}); "
-             + (f"budget {', '.join(sorted(budgets))}: {len(over)} over" if budgets else "no budget (figures only)")]
-    for op in over:
-        judged = rows[op].get("confirmation", rows[op])
-        lines.append(f"  over budget  {op}: p50 {judged['overhead_p50_ms']:+g} ms, p95 {judged['overhead_p95_ms']:+g} ms")
-    return [redact(line) for line in lines]

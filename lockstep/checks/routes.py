@@ -22,28 +22,26 @@ The profile's rules apply as everywhere: a method it forbids is not sent (the li
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from ..contract import RouteAlias
+from ..engine.context import CheckContext
+from ..engine.judge import NoDocument
+from ..engine.registry import check, flow_policy
 from ..exchange import Exchange
 from ..findings import Finding
-from ..har import NoDocument
 from ..operations import Operation
+from ..report.inventory import HIDDEN, MISSING
 from ..report.redact import redact
-from ..targets import SAFE_METHODS, Answer, Target
-from .registry import FlowContext, check
+from ..targets import SAFE_METHODS, Answer
 
 __all__ = ["FLOW", "route_verdict", "private_operation", "aliases_for", "alias_url", "private_variants",
-           "inventory_lines", "MISSING", "HIDDEN"]
+           "MISSING", "HIDDEN"]
 
 FLOW = "routes"
-MISSING = (404, 405)  # what a gateway answers for a route it does not have
-HIDDEN = (403, 404)  # what a public gateway may answer for a private path
+flow_policy(FLOW, lambda contract: contract.routes)
 NOT_JSON = b"{"
 
 
@@ -96,14 +94,10 @@ def _under(path: str, prefix: str) -> bool:
 
 # ---------------------------------------------------------------- sending
 
-def _send(ctx: FlowContext, target: Target, method: str, url: str, *, credentials: bool = True,
+def _send(ctx: CheckContext, target: str, method: str, url: str, *, credentials: bool = True,
           body: bytes = b"", content_type: str | None = None) -> Answer:
-    headers = dict(target.headers) if credentials else {}
-    if content_type:
-        headers["Content-Type"] = content_type
-    answer = target.send(httpx.Request(method, url, headers=headers, content=body))
-    ctx.answers.append(answer)
-    return answer
+    headers = {"Content-Type": content_type} if content_type else {}
+    return ctx.send(target, method, url=url, headers=headers, body=body, credentials=credentials)
 
 
 def _probe_kind(op: Operation) -> str | None:
@@ -117,7 +111,7 @@ def _probe_kind(op: Operation) -> str | None:
     return None
 
 
-def _probe(ctx: FlowContext, target: Target, url: str, kind: str) -> Answer:
+def _probe(ctx: CheckContext, target: str, url: str, kind: str) -> Answer:
     op = ctx.operation
     if kind == "without credentials":
         return _send(ctx, target, op.method, url, credentials=False)
@@ -126,14 +120,13 @@ def _probe(ctx: FlowContext, target: Target, url: str, kind: str) -> Answer:
     return _send(ctx, target, op.method, url)
 
 
-def _same_answer(ctx: FlowContext, first: Answer, again: Answer, gateway: Answer) -> bool:
+def _same_answer(ctx: CheckContext, first: Answer, again: Answer, gateway: Answer) -> bool:
     """The parity comparison, learned noise included: does the gateway's answer equal the legacy's?"""
-    parity = ctx.session.parity()
-    verdict = parity.judge(NoDocument(), Exchange(ctx.operation.label, first, again, gateway), None)
+    verdict = ctx.judge.judge(NoDocument(), Exchange(ctx.operation.label, first, again, gateway), None)
     return verdict.note is None and not verdict.differences
 
 
-def _trouble(ctx: FlowContext, answers: Iterable[Answer]) -> Finding | None:
+def _trouble(ctx: CheckContext, answers: Iterable[Answer]) -> Finding | None:
     for answer in answers:
         if answer.error:
             return ctx.finding("transport", answer.target, f"{answer.target} did not answer: {answer.error}",
@@ -144,14 +137,14 @@ def _trouble(ctx: FlowContext, answers: Iterable[Answer]) -> Finding | None:
     return None
 
 
-def _row(ctx: FlowContext, key: str, **values: Any) -> None:
-    ctx.session.figures.setdefault(FLOW, {})[key] = values
+def _row(ctx: CheckContext, key: str, **values: Any) -> None:
+    ctx.figures[key] = values
 
 
 # ---------------------------------------------------------------- inventory
 
 @check(FLOW, "routed", group="inventory")
-def routed(ctx: FlowContext) -> Iterator[Finding]:
+def routed(ctx: CheckContext) -> Iterator[Finding]:
     op = ctx.operation
     kind = _probe_kind(op)
     if kind is None:
@@ -159,13 +152,12 @@ def routed(ctx: FlowContext) -> Iterator[Finding]:
         yield ctx.finding("not-probed", "route", "a public unsafe operation without a body: asking whether it is "
                           "routed could change state; the parity flow's cases show it", severity="note")
         return
-    ctx.session.count_case(op.label)
-    legacy = _probe(ctx, ctx.legacy, ctx.legacy.base_url + op.example_path, kind)
-    gateway = _probe(ctx, ctx.gateway, ctx.gateway.base_url + op.example_path, kind)
+    legacy = _probe(ctx, "legacy", ctx.base_url("legacy") + op.example_path, kind)
+    gateway = _probe(ctx, "gateway", ctx.base_url("gateway") + op.example_path, kind)
     trouble = _trouble(ctx, (legacy, gateway))
     verdict = "not judged" if trouble else route_verdict(legacy.status, gateway.status)
     if verdict == "ambiguous":
-        again = _probe(ctx, ctx.legacy, ctx.legacy.base_url + op.example_path, kind)
+        again = _probe(ctx, "legacy", ctx.base_url("legacy") + op.example_path, kind)
         verdict = "routed" if _same_answer(ctx, legacy, again, gateway) else "undetermined"
     _row(ctx, op.label, kind="operation", verdict=verdict, probe=kind, legacy=legacy.status, gateway=gateway.status)
     if trouble:
@@ -184,12 +176,12 @@ def routed(ctx: FlowContext) -> Iterator[Finding]:
 # ---------------------------------------------------------------- private paths
 
 @check(FLOW, "private", group="private")
-def private(ctx: FlowContext) -> Iterator[Finding]:
+def private(ctx: CheckContext) -> Iterator[Finding]:
     op = ctx.operation
-    legacy = _send(ctx, ctx.legacy, op.method, ctx.legacy.base_url + op.path)
+    legacy = _send(ctx, "legacy", op.method, ctx.base_url("legacy") + op.path)
     exposed, statuses = [], {}
-    for what, url in private_variants(ctx.gateway.base_url, op.path):
-        answer = _send(ctx, ctx.gateway, op.method, url)
+    for what, url in private_variants(ctx.base_url("gateway"), op.path):
+        answer = _send(ctx, "gateway", op.method, url)
         statuses[what] = answer.status if answer.error is None else answer.error
         if answer.error is None and answer.status not in HIDDEN:
             exposed.append((what, answer))
@@ -209,24 +201,23 @@ def private(ctx: FlowContext) -> Iterator[Finding]:
 # ---------------------------------------------------------------- aliases
 
 @check(FLOW, "alias", group="aliases")
-def alias(ctx: FlowContext) -> Iterator[Finding]:
+def alias(ctx: CheckContext) -> Iterator[Finding]:
     op = ctx.operation
-    for entry in aliases_for(op, ctx.session.settings.contract.routes.aliases):
+    for entry in aliases_for(op, ctx.policy.aliases if ctx.policy else []):
         yield from _alias(ctx, op, entry)
 
 
-def _alias(ctx: FlowContext, op: Operation, entry: RouteAlias) -> Iterator[Finding]:
-    old = alias_url(entry, op, ctx.gateway.base_url)
+def _alias(ctx: CheckContext, op: Operation, entry: RouteAlias) -> Iterator[Finding]:
+    old = alias_url(entry, op, ctx.base_url("gateway"))
     where = f"alias {entry.path}: "
     key = f"{op.label} via {entry.path}"
     kind = _probe_kind(op)
     if kind is None:
         _row(ctx, key, kind="alias", verdict="not probed")
         return
-    ctx.session.count_case(op.label)
     if kind != "the example request":  # a write: only whether the old path is routed, with the safe probe
-        legacy = _probe(ctx, ctx.legacy, ctx.legacy.base_url + op.example_path, kind)
-        via_old = _probe(ctx, ctx.gateway, old, kind)
+        legacy = _probe(ctx, "legacy", ctx.base_url("legacy") + op.example_path, kind)
+        via_old = _probe(ctx, "gateway", old, kind)
         missing = route_verdict(legacy.status, via_old.status) == "missing"
         _row(ctx, key, kind="alias", verdict="missing" if missing else "routed", probe=kind,
              legacy=legacy.status, gateway=via_old.status)
@@ -235,12 +226,13 @@ def _alias(ctx: FlowContext, op: Operation, entry: RouteAlias) -> Iterator[Findi
                               f"{via_old.status} where the legacy answers {legacy.status} ({kind})",
                               legacy=legacy.status, gateway=via_old.status, answer=via_old)
         return
-    parity = ctx.session.parity()
-    first = _send(ctx, ctx.legacy, op.method, ctx.legacy.base_url + op.example_path)
-    again = _send(ctx, ctx.legacy, op.method, ctx.legacy.base_url + op.example_path)
-    via_old = _send(ctx, ctx.gateway, op.method, old)
+    parity = ctx.judge
+    here = ctx.base_url("legacy") + op.example_path
+    first = _send(ctx, "legacy", op.method, here)
+    again = _send(ctx, "legacy", op.method, here)
+    via_old = _send(ctx, "gateway", op.method, old)
     ex = Exchange(op.label, first, again, via_old)
-    resend = lambda: _send(ctx, ctx.legacy, op.method, ctx.legacy.base_url + op.example_path)  # noqa: E731
+    resend = lambda: _send(ctx, "legacy", op.method, here)  # noqa: E731
     verdict = parity.judge(NoDocument(), ex, resend)
     found = parity.findings_of(ex, verdict, flow=FLOW, step=where)
     failing = [f for f in found if f.severity == "failure"]
@@ -250,27 +242,3 @@ def _alias(ctx: FlowContext, op: Operation, entry: RouteAlias) -> Iterator[Findi
         finding.message = f"{finding.message} — through the old path {redact(old)}"
         finding.reproducers = parity.reproducers(ex)
         yield finding
-
-
-# ---------------------------------------------------------------- the terminal's lines
-
-def inventory_lines(figures: dict[str, Any]) -> list[str]:
-    """One line for the inventory, then one per operation not routed, private path exposed, alias differing."""
-    rows = figures.get(FLOW) or {}
-    if not rows:
-        return []
-    by_kind: dict[str, Counter[str]] = {}
-    for row in rows.values():
-        by_kind.setdefault(row.get("kind", "operation"), Counter())[row.get("verdict", "?")] += 1
-    parts = [f"{title} {sum(by_kind[kind].values())} (" + ", ".join(f"{n} {v}" for v, n in sorted(by_kind[kind].items()))
-             + ")" for kind, title in (("operation", "operations"), ("private", "private paths"), ("alias", "aliases"))
-             if kind in by_kind]
-    lines = ["routes: " + "; ".join(parts)]
-    for key, row in sorted(rows.items()):
-        if row.get("verdict") in ("routed", "not reachable", "like its new path"):
-            continue
-        gateway = row.get("gateway")
-        if isinstance(gateway, dict):  # a private path's variants: show those the gateway serves
-            gateway = ", ".join(f"{what}: {status}" for what, status in gateway.items() if status not in HIDDEN)
-        lines.append(f"  {row.get('verdict', '?'):>12}  {key}  (legacy {row.get('legacy')}; gateway {gateway})")
-    return [redact(line) for line in lines]
