@@ -13,6 +13,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
@@ -23,7 +24,7 @@ from .rates import parse_rate
 __all__ = [
     "Contract", "TargetSpec", "AuthSpec", "CompareSpec", "KnownDifference", "IgnoreRule", "Profile",
     "CorsPolicy", "AuthPolicy", "RoutesPolicy", "RouteAlias", "LatencyPolicy", "load_contract", "DEMO",
-    "DEFAULT_COMPARE_HEADERS",
+    "DEFAULT_COMPARE_HEADERS", "check_target_url",
 ]
 
 DEMO = "demo"  # a target url of "demo" means: the embedded demo stack supplies it
@@ -346,6 +347,38 @@ class Contract(_Model):
         return merged[name]
 
 
+def check_target_url(url: str, *, where: str, file: str | None = None) -> None:
+    """Raise ContractError unless `url` is `demo` or an http(s) URL with a host; the message says the fix.
+
+    Checked on the value a run will use (an option overrides the contract's), so it is called by settings.
+    """
+    if url == DEMO:
+        return
+    parts = urlsplit(url) if "://" in url else None
+    if parts and parts.scheme in ("http", "https") and parts.hostname and _port_ok(parts):
+        return
+    subject = "the target URL" if "@" in url else f"target URL {url!r}"  # user:password@ is never echoed
+    if not url.strip():
+        problem = "the target URL is empty: write the base URL, e.g. http://localhost:8080 (or `demo`)"
+    elif parts is None:
+        fix = "http://HOST:PORT" if "@" in url else f"http://{url.strip()}"
+        problem = f"{subject} has no scheme: write {fix} (or https://...)"
+    elif parts.scheme not in ("http", "https"):
+        problem = f"{subject} is not an http or https URL"
+    elif not parts.hostname:
+        problem = f"{subject} names no host: write e.g. http://localhost:8080"
+    else:
+        problem = f"{subject} has a port that is not a number from 1 to 65535"
+    raise ContractError(problem, file=file, where=where)
+
+
+def _port_ok(parts: Any) -> bool:
+    try:
+        return parts.port is None or 0 < parts.port
+    except ValueError:
+        return False
+
+
 def load_contract(path: str | Path, env: dict[str, str] | None = None) -> Contract:
     """Read, substitute and validate a contract file; raise ContractError with file and key."""
     path = Path(path)
@@ -398,7 +431,33 @@ def _substitute(value: Any, env: dict[str, str], file: str, loc: tuple) -> Any:
         raise ContractError(f"environment variable ${{{name}}} is not set (export it, or give a default "
                             f"with ${{{name}:-value}})", file=file, where=_dotted(loc))
 
+    _check_placeholders(value, file, loc)
     return _VAR.sub(repl, value)
+
+
+def _check_placeholders(value: str, file: str, loc: tuple) -> None:
+    """Every `${` must open a well-formed `${NAME}` or `${NAME:-default}`: a malformed one would otherwise
+    be sent literally (an unclosed `${GATEWAY_TOKEN` as the bearer token). The text is echoed only when it
+    looks like a variable name, never a value that could be a secret."""
+    start = value.find("${")
+    while start != -1:
+        if not _VAR.match(value, start):
+            raise ContractError(_malformed(value[start + 2:]), file=file, where=_dotted(loc))
+        start = value.find("${", start + 2)
+
+
+def _malformed(rest: str) -> str:
+    inner, closed, _ = rest.partition("}")
+    name = re.match(r"[A-Za-z0-9_]*", inner).group(0)  # type: ignore[union-attr]
+    named = bool(re.fullmatch(r"[A-Z0-9_]{1,64}", name))  # upper case: a variable name, not a secret
+    if not closed:
+        fix = f": write ${{{name}}}" if named else ""
+        return f"malformed variable: {'${' + name if named else '${'} is never closed with '}}'{fix}"
+    if not inner:
+        return "malformed variable: ${} names no variable: write ${NAME} or ${NAME:-default}"
+    shown = f"${{{inner}}}" if named and name == inner else "a ${...}"
+    return (f"malformed variable: {shown} is not a variable name (letters, digits and _, not starting with a "
+            f"digit), e.g. ${{GATEWAY_TOKEN}} or ${{GATEWAY_TOKEN:-default}}")
 
 
 def _dotted(loc: tuple) -> str:
