@@ -8,6 +8,7 @@ contract forbids), before anything leaves the machine.
 from __future__ import annotations
 
 import email.utils
+import re
 import threading
 import time
 from collections.abc import Iterable
@@ -20,7 +21,7 @@ from .contract import TargetSpec
 from .rates import parse_rate
 from .errors import TargetUnreachable, UnsafeRequestError
 
-__all__ = ["Answer", "Target", "SAFE_METHODS", "fetch_client_credentials_token"]
+__all__ = ["Answer", "Target", "SAFE_METHODS", "fetch_client_credentials_token", "check_credentials"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _RETRY_STATUSES = (429, 503)
@@ -213,6 +214,41 @@ def _tls_hint(exc: httpx.HTTPError) -> str:
         return (" (give the target `verify: /path/to/ca-bundle.pem` in the contract, or `verify: false` "
                 "for a staging certificate you trust)")
     return ""
+
+
+def check_credentials(gateway: Target, path: str, method: str = "GET") -> None:
+    """One request with the configured token to one protected safe operation (`path`: a concrete path
+    under the gateway's base URL). A 401 or 403 raises TargetUnreachable before any case is judged:
+    hundreds of findings would all say "wrong token". Any other answer, or none, leaves it to the flows."""
+    method = method.upper()
+    if method not in SAFE_METHODS:
+        raise ValueError(f"the credential check sends only safe methods, not {method}")
+    request = gateway.client.build_request(method, gateway.base_url + path, headers=gateway.headers)
+    answer = gateway.send(request)
+    if answer.status not in (401, 403):
+        return
+    detail = _challenge_detail(answer.headers.get("www-authenticate", ""), gateway.token)
+    if gateway.token:
+        what = "the configured token"
+        fix = ("check the token targets.gateway.auth gives (e.g. $GATEWAY_TOKEN): expired, for another "
+               "issuer or audience, lacking a scope?")
+    else:
+        what, fix = "a request without a token", "give the gateway a token: targets.gateway.auth in the contract"
+    raise TargetUnreachable(f"the gateway refused {what}: {answer.status}{detail} on {method} {path}; {fix}")
+
+
+def _challenge_detail(header: str, token: str | None) -> str:
+    """` invalid_token (token expired)` from `Bearer error="invalid_token", error_description="token expired"`."""
+    found = dict(re.findall(r'(error|error_description|scope)\s*=\s*"([^"]{0,200})"', header))
+    parts = [found.get("error", "")]
+    if found.get("error_description"):
+        parts.append(f"({found['error_description'][:120]})")
+    if found.get("scope"):
+        parts.append(f"(needs scope {found['scope'][:80]})")
+    text = " ".join(p for p in parts if p)
+    if token and token in text:  # a gateway echoing the token back must not get it printed
+        text = text.replace(token, "[redacted]")
+    return f" {text}" if text else ""
 
 
 def fetch_client_credentials_token(token_url: str, client_id: str, client_secret: str,
