@@ -1,12 +1,16 @@
 """Legacy view vs gateway view -> the differences that are not noise.
 
 Categories: status, route-missing, header, host-leak, body-type, body-value, missing-key, extra-key.
+Both views are already normalised (each target's base URL is `{base}`, lockstep/views.py); `host_leaks`
+looks at the gateway's raw answer for the legacy's host, in URL headers and in the body.
 A location is a string a user can read and a contract rule can match with a glob:
 `status`, `header:cache-control`, `body:/items/*/rating`.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,7 +18,7 @@ from urllib.parse import urlsplit
 from .noise import NoiseMask, Path, generalise, json_diff, pointer
 from .targets import Answer
 from .bodies import BodyDigest
-from .views import URL_HEADERS, View
+from .views import JSON_LINES, URL_HEADERS, View, json_lines, parse_content_type
 
 __all__ = ["Difference", "compare", "host_leaks", "ROUTE_MISSING_STATUSES"]
 
@@ -91,7 +95,9 @@ def _category(report: str, path: Path) -> tuple[str, Path]:
 
 
 def host_leaks(gateway: Answer, legacy_base: str) -> list[Difference]:
-    """The gateway must never hand out the legacy host: clients would bypass it."""
+    """The gateway must never hand out the legacy host: clients would bypass it. In a URL header, or in
+    the body: each JSON string (NDJSON lines included) that names it is a leak of its own, at its
+    location (`body:/_links/self/href`); a text body's first mention is located by offset."""
     netloc = urlsplit(legacy_base).netloc
     if not netloc:
         return []
@@ -100,9 +106,41 @@ def host_leaks(gateway: Answer, legacy_base: str) -> list[Difference]:
         value = gateway.headers.get(name)
         if value and netloc in value:
             out.append(Difference("host-leak", f"header:{name}", f"header:{name}", legacy_base, value))
-    if netloc.encode() in gateway.body:
-        out.append(Difference("host-leak", "body:", "body:", legacy_base, "the body names the legacy host"))
+    if netloc.encode() in gateway.body:  # the cheap test first: a faithful body never names the host
+        out += _body_leaks(gateway, netloc, legacy_base)
     return out
+
+
+def _body_leaks(gateway: Answer, netloc: str, legacy_base: str) -> list[Difference]:
+    mime = parse_content_type(gateway.headers.get("content-type", "")).split(";")[0]
+    document: Any = None
+    if mime == "application/json" or mime.endswith("+json"):
+        try:
+            document = json.loads(gateway.body)
+        except ValueError:
+            document = None
+    elif mime in JSON_LINES:
+        document = json_lines(gateway.body)
+    if document is not None:
+        found = [Difference("host-leak", "body:" + pointer(generalise(path)), "body:" + pointer(path), legacy_base,
+                            _value(text)) for path, text in _strings(document, []) if netloc in text]
+        if found:
+            return found
+    text = gateway.body.decode("utf-8", "replace")
+    at = text.find(netloc)
+    where = f"body:@{at}" if at >= 0 else "body:"
+    return [Difference("host-leak", "body:", where, legacy_base, _short(text[max(0, at - 40):at + 80]))]
+
+
+def _strings(value: Any, path: list[Any]) -> Iterator[tuple[list[Any], str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _strings(item, [*path, i])
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, [*path, key])
 
 
 def _as_bytes(body: Any) -> bytes:
