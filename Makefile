@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 FAULTS ?=
 ARGS   ?=
 
-.PHONY: install demo test report bench zoo clean
+.PHONY: install demo unit test report bench zoo clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,6 +18,9 @@ install: $(STAMP)
 
 demo: install  ## the suites against the embedded demo stack; FAULTS=status-rewrite to seed a cutover mistake
 	$(PY) -m pytest suites $(if $(FAULTS),--demo-faults=$(FAULTS)) $(ARGS)
+
+unit: install  ## the inner loop: unit tests and plugin tests, no servers (about a minute)
+	$(PY) -m pytest tests/unit tests/plugin -m "not e2e and not servers and not browser" $(ARGS)
 
 test: install  ## the self-tests (unit, demo stack, end to end, the fault zoo)
 	$(PY) -m pytest tests $(ARGS)

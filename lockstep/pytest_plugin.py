@@ -133,4 +133,5 @@ class _RunHooks:
         if hasattr(self.config, "workerinput"):
             self.config.workeroutput["lockstep"] = state.session.drain()
             return
-        outputs.finish(self.config, state, exitstatus)
+        if not getattr(self.config.option, "collectonly", False):  # collecting is not a run: no summary
+            outputs.finish(self.config, state, exitstatus)

@@ -118,7 +118,7 @@ class LockstepSession:
             sender = Sender({"legacy": self.legacy, "gateway": self.gateway}, self.ledger.count_case)
             self._flows = FlowRunner(self.settings.contract, self.facts(), sender, self.recorder,
                                      self.document_operations, self.ledger.figures, judge=self.judge,
-                                     disabled=self.disabled)
+                                     disabled=self.disabled, deadline=self.settings.profile.deadline)
         return self._flows
 
     def facts(self) -> RunFacts:

@@ -4,6 +4,7 @@ targets and an in-memory document (see tests/unit/helpers.py `check_context`).""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,7 +14,11 @@ from ..report.curl import curl_command
 from ..targets import Answer
 from .send import HeaderItems, Sender
 
-__all__ = ["CheckContext", "RunFacts", "DemoFacts"]
+__all__ = ["CheckContext", "RunFacts", "DemoFacts", "DeadlineReached"]
+
+
+class DeadlineReached(Exception):
+    """The operation's deadline (the profile's `deadline`) passed: this check sends nothing more."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,7 @@ class CheckContext:
     judge: Any = None  # the engine's Judge, for checks that compare a pair of answers (routes)
     check_name: str = ""
     answers: list[Answer] = field(default_factory=list)
+    deadline_at: float | None = None  # time.monotonic() after which sending raises DeadlineReached
 
     def base_url(self, target: str = "gateway") -> str:
         return self.sender.base_url(target)
@@ -65,7 +71,9 @@ class CheckContext:
              headers: HeaderItems | None = None, query: dict[str, Any] | None = None, body: bytes = b"",
              credentials: bool = True, retry: bool = True, url: str | None = None) -> Answer:
         """One request to `target` (`legacy` or `gateway`) at this operation's example path (or `path`,
-        or the full `url`). May raise UnsafeRequestError."""
+        or the full `url`). May raise UnsafeRequestError, or DeadlineReached past the operation's deadline."""
+        if self.deadline_at is not None and time.monotonic() > self.deadline_at:
+            raise DeadlineReached(self.operation.label)
         answer = self.sender.send(target, method or self.operation.method,
                                   path if path is not None else self.operation.example_path,
                                   operation=self.operation.label, headers=headers, query=query, body=body,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +11,7 @@ from ..errors import UnsafeRequestError
 from ..findings import Finding
 from ..operations import Operation
 from ..targets import Answer
-from .context import CheckContext, RunFacts
+from .context import CheckContext, DeadlineReached, RunFacts
 from .record import Recorder
 from .registry import checks_for, policy_of
 from .send import Sender
@@ -35,10 +36,10 @@ class FlowRunner:
 
     def __init__(self, contract: Any, facts: RunFacts, sender: Sender, recorder: Recorder,
                  operations: Sequence[Operation], figures: dict[str, Any], judge: Callable[[], Any] | None = None,
-                 disabled: Sequence[str] = ()) -> None:
+                 disabled: Sequence[str] = (), deadline: float | None = None) -> None:
         self.contract, self.facts, self.sender, self.recorder = contract, facts, sender, recorder
         self.operations, self.figures, self._judge = tuple(operations), figures, judge
-        self.disabled = tuple(disabled)
+        self.disabled, self.deadline = tuple(disabled), deadline
         self._caches: dict[str, dict[str, Any]] = {}
 
     def context(self, flow: str, operation: Operation, check_name: str = "") -> CheckContext:
@@ -53,16 +54,31 @@ class FlowRunner:
             raise NoChecks(f"no {flow} checks registered{f' in group {group!r}' if group else ''} "
                            "(or all of them are disabled by the contract's `checks.disable`)")
         result = FlowResult()
-        for registered in selected:
+        deadline_at = time.monotonic() + self.deadline if self.deadline else None
+        for index, registered in enumerate(selected):
             ctx = self.context(flow, operation, registered.name)
+            ctx.deadline_at = deadline_at
             try:
                 findings = list(registered.func(ctx))  # type: ignore[misc]
             except UnsafeRequestError as exc:
                 result.skipped.append(f"{registered.name}: {exc}")
                 continue
+            except DeadlineReached:
+                findings = [self._past_deadline(flow, operation, [c.name for c in selected[index:]])]
+                self._keep(result, findings, ctx)
+                break
             result.ran += 1
-            new = self.recorder.record_all(findings)
-            if new:
-                result.new.extend(new)
-                result.answers.extend(ctx.answers[-6:])
+            self._keep(result, findings, ctx)
         return result
+
+    def _keep(self, result: FlowResult, findings: list[Finding], ctx: CheckContext) -> None:
+        new = self.recorder.record_all(findings)
+        if new:
+            result.new.extend(new)
+            result.answers.extend(ctx.answers[-6:])
+
+    def _past_deadline(self, flow: str, operation: Operation, left: list[str]) -> Finding:
+        return Finding(flow, operation.label, "deadline", "deadline", None, None,
+                       f"the profile's deadline of {self.deadline:g} s per operation passed; not finished: "
+                       f"{', '.join(left)}: raise the profile's `deadline`, or leave the operation out "
+                       "(`operations: {exclude: [...]}` in the contract)", severity="note")
