@@ -1,7 +1,7 @@
 import httpx
 import schemathesis
 
-from lockstep.checks.conformance import conformance_failures
+from lockstep.engine.conformance import conformance_failures
 from lockstep.targets import Answer
 
 DOCUMENT = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"}, "paths": {"/a": {"get": {"responses": {

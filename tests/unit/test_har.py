@@ -226,7 +226,7 @@ RECORDED = [
 def test_the_faithful_pair_replays_with_zero_findings_and_no_recorded_secret_is_sent(tmp_path: Path) -> None:
     legacy, gateway = Fake(), Fake()
     session = _session(tmp_path, legacy, gateway)
-    replayer = HarReplay(session)
+    replayer = HarReplay(session.judge(), session.ledger)
     plan = plan_of(RECORDED, DOCUMENT, own_headers={"x-user-id", "authorization"})
     results = [replayer.replay(e) for e in plan.entries]
     failing = [f for r in results for f in r.findings if f.failing]
@@ -241,13 +241,13 @@ def test_the_faithful_pair_replays_with_zero_findings_and_no_recorded_secret_is_
     assert all(r.headers["x-user-id"] == "u1" and "authorization" not in r.headers for r in legacy.seen)
     assert all(r.headers["authorization"] == "Bearer gateway-own-token-1" for r in gateway.seen)
     assert legacy.seen[0].url.query == b"page=2"
-    assert session.timings["GET /items"]["gateway"]  # judged cases feed the latency flow
-    assert set(session.figures["har"]) == {str(e) for e in plan.entries}
+    assert session.ledger.timings["GET /items"]["gateway"]  # judged cases feed the latency flow
+    assert set(session.ledger.figures["har"]) == {str(e) for e in plan.entries}
 
 
 def test_a_difference_fails_its_entry_with_reproducers_that_name_no_secret(tmp_path: Path) -> None:
     session = _session(tmp_path, Fake(), Fake({"/items": 500, "/nowhere/at-all": 200}))
-    replayer = HarReplay(session)
+    replayer = HarReplay(session.judge(), session.ledger)
     plan = plan_of(RECORDED, DOCUMENT)
     first, _, unknown, _ = (replayer.replay(e) for e in plan.entries)
     [status] = [f for f in first.findings if f.failing]
@@ -266,7 +266,7 @@ def test_unsafe_recorded_requests_follow_the_profile(tmp_path: Path) -> None:
     session = _session(tmp_path, legacy, gateway, profile="smoke")
     post = next(e for e in plan_of(RECORDED, DOCUMENT).entries if e.method == "POST")
     with pytest.raises(UnsafeRequestError, match="the profile allows only GET, HEAD, OPTIONS"):
-        HarReplay(session).replay(post)
+        HarReplay(session.judge(), session.ledger).replay(post)
     assert legacy.seen == [] and gateway.seen == []
 
 
@@ -284,7 +284,7 @@ def test_the_demo_fixture_is_a_browser_like_har_of_the_demo(tmp_path: Path) -> N
 
 
 def test_the_terminal_line_says_what_was_replayed_and_what_was_left_out() -> None:
-    from lockstep.har import har_lines
+    from lockstep.report.har_lines import har_lines
 
     plan = plan_of(RECORDED + [entry("OPTIONS", "https://gw.example.com/api/items",
                                      {"Access-Control-Request-Method": "POST"})], DOCUMENT, file="rec/s.har")

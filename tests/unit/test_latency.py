@@ -11,13 +11,16 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 
-from lockstep.checks.latency import (MIN_SAMPLES, distribution, latency_lines, measure, over_budget, percentile,
-                                     skip_reason, svg_chart)
-from lockstep.checks.registry import FlowContext, checks_for
-from lockstep.contract import LatencyPolicy, TargetSpec
+from lockstep.checks.latency import MIN_SAMPLES, distribution, measure, over_budget, skip_reason
+from lockstep.engine.context import RunFacts
+from lockstep.engine.stats import percentile
+from lockstep.report.latency_chart import latency_lines, svg_chart
+from lockstep.contract import DEFAULT_PROFILES, LatencyPolicy, TargetSpec
 from lockstep.findings import Finding
 from lockstep.operations import Operation
 from lockstep.targets import Target
+
+from .helpers import flow_runner
 
 GET = Operation("GET", "/items/{id}", None, (), None, "/items/i1", False)
 POST = Operation("POST", "/items", None, (), None, "/items", True)
@@ -27,12 +30,12 @@ POST = Operation("POST", "/items", None, (), None, "/items", True)
 
 def test_percentile_interpolates_between_closest_ranks() -> None:
     values = [5.0, 1.0, 4.0, 2.0, 3.0]
-    assert percentile(values, 0.5) == 3.0
-    assert percentile(values, 0.95) == pytest.approx(4.8)
-    assert percentile([7.0], 0.95) == 7.0
-    assert percentile(list(range(1, 101)), 0.95) == pytest.approx(95.05)  # numpy's default
+    assert percentile(values, 50) == 3.0
+    assert percentile(values, 95) == pytest.approx(4.8)
+    assert percentile([7.0], 95) == 7.0
+    assert percentile(list(range(1, 101)), 95) == pytest.approx(95.05)  # numpy's default
     with pytest.raises(ValueError):
-        percentile([], 0.5)
+        percentile([], 50)
 
 
 def test_distribution_and_overhead_in_milliseconds() -> None:
@@ -55,10 +58,12 @@ def test_budgets_fail_only_where_set_and_few_answers_need_a_slow_median() -> Non
         [("p50", 20, 150.0), ("p95", 50, 152.0)]
 
 
-def test_smoke_measures_nothing_unless_asked() -> None:
-    smoke, staging = SimpleNamespace(profile_name="smoke"), SimpleNamespace(profile_name="staging")
-    assert "smoke" in skip_reason(smoke, "") and "-m latency" in skip_reason(smoke, None)
-    assert skip_reason(smoke, "latency") is None and skip_reason(staging, "") is None
+def test_a_profile_without_bursts_measures_nothing_unless_asked() -> None:
+    smoke, staging = DEFAULT_PROFILES["smoke"], DEFAULT_PROFILES["staging"]
+    assert "smoke" in skip_reason(smoke, "smoke", "") and "-m latency" in skip_reason(smoke, "smoke", None)
+    assert skip_reason(smoke, "smoke", "latency") is None and skip_reason(staging, "staging", "") is None
+    live = DEFAULT_PROFILES["staging"].model_copy(update={"bursts": False})
+    assert "live" in skip_reason(live, "live", "")  # a contract's own live profile: no name switch
 
 
 def test_the_chart_is_an_svg_of_both_distributions() -> None:
@@ -87,6 +92,8 @@ def test_terminal_lines_name_the_largest_overhead_and_each_breach() -> None:
 # ---------------------------------------------------------------- the check, against fake targets
 
 class FakeSession:
+    """Two MockTransport targets and the latency flow's runner: no session, the check's own context."""
+
     def __init__(self, gateway_delay: float, policy: LatencyPolicy | None, timings: dict | None = None) -> None:
         def serve(delay: float):
             def handler(request: httpx.Request) -> httpx.Response:
@@ -97,20 +104,15 @@ class FakeSession:
             return handler
 
         self.sent: Counter[str] = Counter()
-        self.legacy = Target("legacy", TargetSpec(url="http://legacy.test"), transport=httpx.MockTransport(serve(0)))
-        self.gateway = Target("gateway", TargetSpec(url="http://gw.test"), transport=httpx.MockTransport(serve(gateway_delay)))
-        self.settings = SimpleNamespace(contract=SimpleNamespace(latency=policy))
-        self.timings = timings or {}
-        self.figures: dict[str, Any] = {}
-        self.cases: Counter[str] = Counter()
-
-    def count_case(self, operation: str) -> None:
-        self.cases[operation] += 1
+        legacy = Target("legacy", TargetSpec(url="http://legacy.test"), transport=httpx.MockTransport(serve(0)))
+        gateway = Target("gateway", TargetSpec(url="http://gw.test"), transport=httpx.MockTransport(serve(gateway_delay)))
+        self.runner = flow_runner(legacy, gateway, SimpleNamespace(latency=policy),
+                                  facts=RunFacts(timings=timings or {}))
+        self.figures = self.runner.figures
 
 
 def run(session: FakeSession, operation: Operation) -> list[Finding]:
-    [registered] = checks_for("latency", group="overhead")
-    return list(registered.func(FlowContext("latency", operation, session, check_name=registered.name)))  # type: ignore[arg-type]
+    return session.runner.run("latency", operation, group="overhead").new
 
 
 def parity_timings(legacy: list[float], gateway: list[float]) -> dict[str, dict[str, list[float]]]:

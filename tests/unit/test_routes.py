@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from lockstep.checks.routes import (alias_url, aliases_for, inventory_lines, private_operation, private_variants,
-                                    route_verdict)
+from lockstep.checks.routes import alias_url, aliases_for, private_operation, private_variants, route_verdict
 from lockstep.contract import LatencyPolicy, RouteAlias, RoutesPolicy
 from lockstep.operations import Operation
+from lockstep.report.inventory import inventory_lines
 
 RECIPE = Operation("GET", "/recipes/{recipe_id}", "getRecipe", ("recipes",), None, "/recipes/r-004", False)
 RECIPES = Operation("GET", "/recipes", "listRecipes", ("recipes",), None, "/recipes", False)
