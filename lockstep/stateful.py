@@ -1,5 +1,10 @@
 """Stateful parity: write sequences from the document's links, run in lockstep on both targets.
 
+Where a create declares no OpenAPI link, the links Schemathesis infers are used (its dependency
+analysis of response schemas and path parameters: `POST /subscriptions` answers an `id`, which
+`GET /subscriptions/{subscription_id}` takes), and failing that the `Location` header the create's
+answer declares. Declared links win: an operation that declares any gets no inferred one.
+
 Each target keeps its own variables: the id the legacy created feeds the legacy's next step, the
 gateway's id the gateway's. The two ids pair up in an id map, so the gateway's answers are compared
 with the legacy's after translating its ids. Each step is judged like a parity case (learned noise,
@@ -9,6 +14,7 @@ confirmation), except DELETE, which is sent once per target: a second would meet
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,29 +22,36 @@ from typing import Any
 import hypothesis
 from hypothesis import strategies as st
 
-from .checks.parity import Parity, reproducer
+from .engine.judge import Judge, reproducer
 from .exchange import Exchange, build_request
 from .findings import Finding
 
-__all__ = ["Scenario", "scenarios_of", "Lockstep", "explore"]
+__all__ = ["Scenario", "Step", "scenarios_of", "inferred_links", "Lockstep", "explore"]
 
 _ORDER = {"GET": 0, "HEAD": 0, "PATCH": 1, "PUT": 2, "POST": 3, "DELETE": 4}
+_LOCATIONS = ("path.", "query.", "header.", "cookie.")
 
 
 @dataclass(frozen=True)
 class Step:
-    operation_id: str
+    label: str  # "GET /subscriptions/{subscription_id}"
     parameters: tuple[tuple[str, str], ...] = ()  # (path parameter, expression on the first step's answer)
+    name: str = ""  # the operationId, if the document gives one
+
+    @property
+    def method(self) -> str:
+        return self.label.split(" ", 1)[0]
 
 
 @dataclass(frozen=True)
 class Scenario:
     steps: tuple[Step, ...]
     labels: tuple[str, ...]  # "POST /subscriptions", ... for messages
+    inferred: bool = False  # its links were inferred, not declared
 
     @property
     def name(self) -> str:
-        return " -> ".join(s.operation_id for s in self.steps)
+        return " -> ".join(s.name or s.label for s in self.steps)
 
     def __str__(self) -> str:
         return self.name
@@ -46,40 +59,145 @@ class Scenario:
 
 def scenarios_of(schema: Any, *, repeat_writes: int = 1) -> list[Scenario]:
     """One scenario per producing operation: create, then each linked read, write (each followed by a
-    read, if the links offer one), delete last and a read after it."""
-    found = []
-    for result in schema.get_all_operations():
-        op = result.ok() if type(result).__name__ == "Ok" else None
-        if op is None:
-            continue
-        links = _links(op.definition.raw)
+    read, if the links offer one), delete last and a read after it. Links the document declares, else
+    inferred ones (creates only)."""
+    found, inferred = [], _inferred_steps(schema)
+    for op in _operations(schema):
+        links = _declared(schema, op.definition.raw)
         if links:
-            found.append(_scenario(schema, op, links, repeat_writes))
+            found.append(_scenario(op, links, repeat_writes, inferred=False))
+        elif op.label in inferred:
+            found.append(_scenario(op, inferred[op.label], repeat_writes, inferred=True))
     return found
 
 
-def _links(raw: dict[str, Any]) -> list[Step]:
+def inferred_links(schema: Any) -> list[str]:
+    """The inferred links the scenarios follow, for the run header:
+    'POST /subscriptions -> GET /subscriptions/{subscription_id} (subscription_id from $response.body#/id)'."""
+    declared = {op.label for op in _operations(schema) if _declared(schema, op.definition.raw)}
+    lines = []
+    for producer, steps in _inferred_steps(schema).items():
+        if producer in declared:
+            continue
+        for step in steps:
+            sources = ", ".join(f"{p} from {e.split('#regex:', 1)[0]}" for p, e in step.parameters)
+            lines.append(f"{producer} -> {step.label}" + (f" ({sources})" if sources else ""))
+    return lines
+
+
+def _operations(schema: Any) -> list[Any]:
+    return [r.ok() for r in schema.get_all_operations() if type(r).__name__ == "Ok"]
+
+
+def _declared(schema: Any, raw: dict[str, Any]) -> list[Step]:
     steps = []
     for status, response in (raw.get("responses") or {}).items():
-        if str(status).startswith("2"):
-            for link in (response.get("links") or {}).values():
-                if "operationId" in link:
-                    steps.append(Step(link["operationId"], tuple(sorted((link.get("parameters") or {}).items()))))
+        if not str(status).startswith("2"):
+            continue
+        for link in (response.get("links") or {}).values():
+            target = _link_target(schema, link)
+            if target is not None:
+                steps.append(_step(target, link.get("parameters") or {}))
     return steps
 
 
-def _scenario(schema: Any, producer: Any, links: list[Step], repeat: int) -> Scenario:
-    method = {s.operation_id: schema.find_operation_by_id(s.operation_id).method.upper() for s in links}
-    links = sorted(links, key=lambda s: _ORDER.get(method[s.operation_id], 5))
-    reads = [s for s in links if method[s.operation_id] in ("GET", "HEAD")][:1]
-    steps = [Step(producer.definition.raw["operationId"]), *reads]
-    writes = [s for s in links if method[s.operation_id] not in ("GET", "HEAD", "DELETE")]
+def _link_target(schema: Any, link: dict[str, Any]) -> Any:
+    try:
+        if "operationId" in link:
+            return schema.find_operation_by_id(link["operationId"])
+        if str(link.get("operationRef", "")).startswith("#/"):
+            return schema.find_operation_by_reference(link["operationRef"])
+    except Exception:  # a dangling link: Schemathesis reports it in its own stateful phase
+        return None
+    return None
+
+
+def _step(op: Any, parameters: dict[str, Any]) -> Step:
+    params = []
+    for name, expression in parameters.items():
+        if isinstance(expression, str) and (name.startswith("path.") or not name.startswith(_LOCATIONS)):
+            params.append((name.split(".", 1)[1] if name.startswith("path.") else name, expression))
+    return Step(op.label, tuple(sorted(params)), op.definition.raw.get("operationId") or "")
+
+
+def _inferred_steps(schema: Any) -> dict[str, list[Step]]:
+    """Producer label -> steps on the resource it creates (`POST /x` -> `/x/{id}`), cached per schema."""
+    cached = _INFERRED.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        return cached[1]
+    found: dict[str, dict[str, Step]] = {}
+    for producer, target, parameters in _dependency_links(schema):
+        if producer.method.upper() == "POST" and _item_of(producer.path, target.path):
+            found.setdefault(producer.label, {}).setdefault(target.label, _step(target, parameters))
+    for op in _operations(schema):
+        if op.method.upper() == "POST" and op.label not in found:
+            for target, parameters in _location_links(schema, op):
+                found.setdefault(op.label, {}).setdefault(target.label, _step(target, parameters))
+    result = {label: list(steps.values()) for label, steps in found.items()}
+    _INFERRED.clear()  # one schema per run; tests load many
+    _INFERRED[id(schema)] = (schema, result)
+    return result
+
+
+_INFERRED: dict[int, tuple[Any, dict[str, list[Step]]]] = {}
+
+
+def _dependency_links(schema: Any) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """Schemathesis's dependency analysis (`schema.analysis.dependency_graph`, the links
+    `as_state_machine()` injects), as (producer, target, parameters) of its 2xx links."""
+    try:
+        response_links = list(schema.analysis.dependency_graph.iter_links())
+    except Exception:  # semi-internal API: a document it cannot analyse simply gets no inferred link
+        return []
+    out = []
+    for entry in response_links:
+        if not str(entry.status_code).startswith("2"):
+            continue
+        try:
+            producer = schema.find_operation_by_reference(entry.producer_operation_ref)
+        except Exception:
+            continue
+        for definition in entry.links.values():
+            link = definition.to_openapi()
+            target = _link_target(schema, link)
+            if target is not None:
+                out.append((producer, target, link.get("parameters") or {}))
+    return out
+
+
+def _location_links(schema: Any, producer: Any) -> list[tuple[Any, dict[str, str]]]:
+    """A create whose 2xx answer declares `Location`: the item path it names takes the last segment."""
+    declares = any(str(status).startswith("2") and "location" in {h.lower() for h in (r.get("headers") or {})}
+                   for status, r in (producer.definition.raw.get("responses") or {}).items())
+    if not declares:
+        return []
+    collection = producer.path.rstrip("/")
+    out = []
+    for op in _operations(schema):
+        param = _item_of(producer.path, op.path)
+        if param:
+            pattern = re.escape(collection) + r"/([^/?#]+)/?(?:[?#].*)?$"
+            out.append((op, {f"path.{param}": f"$response.header.Location#regex:{pattern}"}))
+    return out
+
+
+def _item_of(collection: str, path: str) -> str | None:
+    """`/x/{id}` under `/x`: the parameter name; None for anything else."""
+    match = re.fullmatch(re.escape(collection.rstrip("/")) + r"/\{([^}/]+)\}", path)
+    return match.group(1) if match else None
+
+
+def _scenario(producer: Any, links: list[Step], repeat: int, *, inferred: bool) -> Scenario:
+    links = sorted(links, key=lambda s: _ORDER.get(s.method, 5))
+    reads = [s for s in links if s.method in ("GET", "HEAD")][:1]
+    steps = [Step(producer.label, (), producer.definition.raw.get("operationId") or ""), *reads]
+    writes = [s for s in links if s.method not in ("GET", "HEAD", "DELETE")]
     for _ in range(repeat):
         for write in writes:
             steps += [write, *reads]
-    steps += [s for s in links if method[s.operation_id] == "DELETE"] + reads
-    labels = tuple(schema.find_operation_by_id(s.operation_id).label for s in steps)
-    return Scenario(tuple(steps), labels)
+    deletes = [s for s in links if s.method == "DELETE"]
+    steps += deletes + (reads if deletes else [])
+    return Scenario(tuple(steps), tuple(s.label for s in steps), inferred)
 
 
 @dataclass
@@ -95,7 +213,7 @@ class Run:
 
 
 class Lockstep:
-    def __init__(self, parity: Parity, schema: Any, *, reset: Callable[[], None] | None = None) -> None:
+    def __init__(self, parity: Judge, schema: Any, *, reset: Callable[[], None] | None = None) -> None:
         self.parity, self.schema, self.reset = parity, schema, reset
         self.sequences = 0
 
@@ -107,7 +225,7 @@ class Lockstep:
         self.sequences += 1
         first_answers: dict[str, Any] = {}
         for index, step in enumerate(scenario.steps, start=1):
-            op = self.schema.find_operation_by_id(step.operation_id)
+            op = self.schema.find_operation_by_label(step.label)
             case = draw(op.as_strategy())
             ex, resend = self._send(case, step, run, first_answers)
             verdict = self.parity.judge(case, ex, resend, translate=run.pairs)
@@ -156,13 +274,12 @@ class Lockstep:
         return build_request(case, target)
 
     def _clean_up(self, run: Run, draw: Callable[[Any], Any]) -> None:
-        delete = next((s for s in run.scenario.steps
-                       if self.schema.find_operation_by_id(s.operation_id).method.upper() == "DELETE"), None)
+        delete = next((s for s in run.scenario.steps if s.method == "DELETE"), None)
         if delete is None:
             return
         for extra in run.extras:
             if extra.ok and (extra.status or 500) < 300:
-                case = draw(self.schema.find_operation_by_id(delete.operation_id).as_strategy())
+                case = draw(self.schema.find_operation_by_label(delete.label).as_strategy())
                 self.parity.legacy.send(self._request(case, delete, self.parity.legacy, extra))
 
     def _started(self, ex: Exchange, run: Run) -> bool:
@@ -200,18 +317,38 @@ def _at(value: Any, path: tuple) -> list[Any]:
 
 
 def _evaluate(expression: str, answer: Any) -> str:
-    """`$response.body#/id` or `$response.header.Location` on one target's first answer."""
+    """`$response.body#/id`, `$response.body#/items/*/id` (the first item's) or `$response.header.Location`
+    on one target's first answer; `…#regex:PATTERN` keeps the first group (Schemathesis's form for a
+    `Location` link). What the answer does not have evaluates to ""."""
     if answer is None:
         return ""
+    expression, _, pattern = expression.partition("#regex:")
+    value: Any = expression
     if expression.startswith("$response.body#"):
-        value: Any = json.loads(answer.body)
+        try:
+            value = json.loads(answer.body)
+        except ValueError:
+            return ""
         for part in expression.split("#", 1)[1].strip("/").split("/"):
-            part = part.replace("~1", "/").replace("~0", "~")
-            value = value[int(part)] if isinstance(value, list) else value.get(part)
-        return str(value)
-    if expression.startswith("$response.header."):
-        return answer.headers.get(expression.split(".", 2)[2], "")
-    return expression
+            value = _child(value, part.replace("~1", "/").replace("~0", "~"))
+    elif expression.startswith("$response.header."):
+        value = answer.headers.get(expression.split(".", 2)[2], "")
+    text = "" if value is None else str(value)
+    if pattern:
+        match = re.search(pattern, text)
+        text = (match.group(1) if match.groups() else match.group(0)) if match else ""
+    return text
+
+
+def _child(value: Any, part: str) -> Any:
+    if isinstance(value, dict):
+        return value.get(part)
+    if isinstance(value, list) and value:
+        if part == "*":
+            return value[0]
+        if part.isdigit() and int(part) < len(value):
+            return value[int(part)]
+    return None
 
 
 def explore(lockstep: Lockstep, scenario: Scenario, *, runs: int, seed: int, on_run: Callable[[Run], None]) -> None:
