@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from .noise import NoiseMask, Path, generalise, json_diff, pointer
 from .targets import Answer
 from .bodies import BodyDigest
-from .views import JSON_LINES, URL_HEADERS, View, json_lines, parse_content_type
+from .views import JSON_LINES, URL_HEADERS, View, json_lines, parse_content_type, unprefixed
 
 __all__ = ["Difference", "compare", "host_leaks", "ROUTE_MISSING_STATUSES"]
 
@@ -62,22 +62,24 @@ def _body(legacy: View, gateway: View, mask: NoiseMask) -> list[Difference]:
     if legacy.kind != gateway.kind:
         return [Difference("body-type", "body:", "body:", _kind(legacy), _kind(gateway))]
     if legacy.kind == "json":
-        return _json(legacy.body, gateway.body, mask)
-    if legacy.body == gateway.body or mask.masks_value(()):
+        return _json(legacy, gateway, mask)
+    if legacy.body == gateway.body or mask.masks_value(()) or _same_place(legacy.body, gateway.body, legacy, gateway):
         return []
     return [Difference("body-value", "body:", f"body:@{_first_offset(legacy.body, gateway.body)}",
                        _short(legacy.body), _short(gateway.body))]
 
 
-def _json(a: Any, b: Any, mask: NoiseMask) -> list[Difference]:
-    if mask.equal_under(a, b):  # the common case: equal up to learned noise; DeepDiff only to describe a difference
+def _json(legacy: View, gateway: View, mask: NoiseMask) -> list[Difference]:
+    if mask.equal_under(legacy.body, gateway.body):  # the common case: DeepDiff only to describe a difference
         return []
     out = []
-    for report, levels in json_diff(a, b, mask.unordered).items():
+    for report, levels in json_diff(legacy.body, gateway.body, mask.unordered).items():
         for level in levels:
             raw = level.path(output_format="list")
             category, path = _category(report, generalise(raw))
             if mask.ignores(path) or (category == "body-value" and mask.masks_value(path)):
+                continue
+            if category == "body-value" and _same_place(level.t1, level.t2, legacy, gateway):
                 continue
             out.append(Difference(category, "body:" + pointer(path), "body:" + pointer(raw),
                                   _value(level.t1), _value(level.t2)))
@@ -92,6 +94,13 @@ def _category(report: str, path: Path) -> tuple[str, Path]:
     if report == "type_changes":
         return "body-type", path
     return "body-value", path
+
+
+def _same_place(a: Any, b: Any, legacy: View, gateway: View) -> bool:
+    """Two strings that differ only in each target's prefix before a path (`/items/2`, `/api/x/items/2`)."""
+    if not (isinstance(a, str) and isinstance(b, str)) or legacy.base.relative is gateway.base.relative is None:
+        return False
+    return unprefixed(a, legacy.base) == unprefixed(b, gateway.base)
 
 
 def host_leaks(gateway: Answer, legacy_base: str) -> list[Difference]:

@@ -6,11 +6,12 @@ becomes `{base}`:
   references under the target's prefix (the path part of its base URL: a legacy `/cookies` and the
   gateway's `/api/x/cookies` both become `{base}/cookies`); a reference outside the prefix stays as it is,
   so a gateway that forgot to rewrite one still differs;
-- inside text bodies and JSON string values (NDJSON lines included), absolute URLs under the base URL
-  become `{base}…`, and a path under the prefix loses the prefix (`/api/x/items/2` -> `/items/2`). A body
-  path outside the prefix is left alone: a gateway relays bodies, and an upstream that never learnt the
-  prefix writes the same `/items/2` through both. Strings are walked only when the body's bytes name
-  the base's host or prefix at all, which a faithful answer rarely does.
+- inside text bodies and JSON string values (NDJSON lines included), absolute URLs under the base URL.
+  Strings are walked only when the body's bytes name the base's host at all, which a faithful answer
+  rarely does.
+A path under the prefix inside a body (`/api/x/items/2`) is not rewritten here: the same string may be
+an echo of what the client sent, identical on both sides. `compare` treats two differing strings as
+the same place when each, without its own target's prefix, is the same (`View.base`, `unprefixed`).
 Bodies past `max_body_bytes` are kept as size + digest only.
 """
 
@@ -27,7 +28,7 @@ from .bodies import BodyDigest, digest_of
 from .targets import Answer
 
 __all__ = ["View", "view_of", "BodyDigest", "parse_content_type", "URL_HEADERS", "Base", "base_of",
-           "map_reference", "map_text", "JSON_LINES"]
+           "map_reference", "map_text", "unprefixed", "json_lines", "JSON_LINES"]
 
 URL_HEADERS = ("location", "link", "content-location")
 JSON_LINES = ("application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines",
@@ -38,21 +39,13 @@ _LINK_TARGET = re.compile(r"<([^>]*)>")
 _URL_GOES_ON = r"(?![\w\-~%:@]|\.\w)"  # what may not follow a base URL inside a longer one (`:80` -> `:8080`)
 
 
-@dataclass
-class View:
-    status: int
-    headers: dict[str, str]
-    kind: BodyKind
-    body: Any
-
-
 @dataclass(frozen=True)
 class Base:
     """A target's base URL, split once: what `{base}` stands for."""
 
     url: str  # "http://gw:8080/api/x" (no trailing slash); "" maps nothing
     prefix: str  # "/api/x", or "" at the root
-    markers: tuple[bytes, ...]  # a body naming none of these needs no walk
+    markers: tuple[bytes, ...]  # a body naming none of these (its host) needs no walk
     absolute: re.Pattern[str] | None
     relative: re.Pattern[str] | None
 
@@ -62,13 +55,24 @@ def base_of(base_url: str) -> Base:
     url = base_url.rstrip("/")
     parts = urlsplit(url)
     if not parts.netloc:
-        return Base("", "", (), None, None)
+        return NO_BASE
     prefix = parts.path.rstrip("/")
     absolute = re.compile(re.escape(url) + _URL_GOES_ON)
     # a path under the prefix, where a path can start (not inside a host, a longer path or `{base}`)
     relative = re.compile(r"(?<![\w\-.~%:@/}])" + re.escape(prefix) + r"(?:/|(?=[?#\"'\s<>]|$))") if prefix else None
-    markers = (parts.netloc.encode(), prefix.encode()) if prefix else (parts.netloc.encode(),)
-    return Base(url, prefix, markers, absolute, relative)
+    return Base(url, prefix, (parts.netloc.encode(),), absolute, relative)
+
+
+NO_BASE = Base("", "", (), None, None)
+
+
+@dataclass
+class View:
+    status: int
+    headers: dict[str, str]
+    kind: BodyKind
+    body: Any
+    base: Base = NO_BASE  # the target's base, for `compare` to recognise a path under its prefix
 
 
 def map_reference(ref: str, base: Base) -> str:
@@ -87,10 +91,12 @@ def map_reference(ref: str, base: Base) -> str:
 
 
 def map_text(text: str, base: Base) -> str:
-    """A body's text (or one JSON string) with the base URL as `{base}` and the prefix dropped from paths."""
-    if base.absolute is None:
-        return text
-    text = base.absolute.sub("{base}", text)
+    """A body's text (or one JSON string) with the base URL as `{base}`."""
+    return base.absolute.sub("{base}", text) if base.absolute is not None else text
+
+
+def unprefixed(text: str, base: Base) -> str:
+    """`text` with each path under the target's prefix written without it (`/api/x/items` -> `/items`)."""
     return base.relative.sub("/", text) if base.relative is not None else text
 
 
@@ -135,7 +141,7 @@ def view_of(answer: Answer, base_url: str, header_names: list[str], max_body_byt
     kind, body = _body(answer, max_body_bytes)
     if kind in ("json", "text", "invalid-json") and any(m in answer.body for m in base.markers):
         body = _map_json(body, base)
-    return View(answer.status or 0, headers, kind, body)
+    return View(answer.status or 0, headers, kind, body, base)
 
 
 def _body(answer: Answer, limit: int) -> tuple[BodyKind, Any]:

@@ -55,6 +55,9 @@ def hal(base: str, relative_prefix: str = "") -> str:
      "application/json"),
     (hal(LEGACY), hal(GATEWAY, "/api/x"), "application/hal+json"),
     (hal(LEGACY), hal(GATEWAY), "application/hal+json"),  # an upstream that never learnt the prefix
+    ('<a href="/cookies">next</a>', '<a href="/api/x/cookies">next</a>', "text/html"),  # an upstream that knows it
+    (json.dumps({"echo": "/api/x/sent-by-the-client"}), json.dumps({"echo": "/api/x/sent-by-the-client"}),
+     "application/json"),  # the same string on both sides is never rewritten into a difference
     ('<feed><link href="http://127.0.0.1:1/feed?page=2"/></feed>',
      '<feed><link href="http://127.0.0.1:2/api/x/feed?page=2"/></feed>', "application/atom+xml"),
 ])
