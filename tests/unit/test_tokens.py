@@ -1,6 +1,9 @@
 """The token variants decode (or fail to) exactly as their names say, checked with pyjwt itself."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import jwt
@@ -11,6 +14,8 @@ from jwt.algorithms import RSAAlgorithm
 
 from lockstep import tokens
 from lockstep.report.redact import redact
+from lockstep.tokens.__main__ import main as tokens_main
+from lockstep.tokens.keys import RawHMAC
 from lockstep.tokens import (ACCEPTED, CHALLENGE, INSUFFICIENT_SCOPE, INVALID_TOKEN, KEY_VARIANTS, LENIENT, OVERSIZE,
                              REFUSED, Signer, build_variants, public_key_from_jwks, scope_lacking, unverified)
 
@@ -150,7 +155,7 @@ def test_hs256_confusion_is_an_hmac_keyed_with_the_public_key(full, key):
     confused = credential(full.by_name("hs256-pubkey-pem"))
     assert jwt.get_unverified_header(confused)["alg"] == "HS256"
     checker = jwt.api_jws.PyJWS(algorithms=[])
-    checker.register_algorithm("HS256", tokens._RawHMAC(tokens.HMACAlgorithm.SHA256))
+    checker.register_algorithm("HS256", RawHMAC(RawHMAC.SHA256))
     assert checker.decode_complete(confused, key[1].encode(), algorithms=["HS256"])["signature"]
     with pytest.raises(jwt.PyJWTError):
         verify(confused, key[1])
@@ -238,9 +243,27 @@ def test_the_command_line_prints_one_variants_credential(monkeypatch, capsys, to
     monkeypatch.setenv("GATEWAY_TOKEN", token)
     monkeypatch.setenv("AUTH_SIGNING_KEY", key[0])
     monkeypatch.setenv("AUTH_KID", KID)
-    assert tokens._main(["alg-none-upper"]) == 0
+    assert tokens_main(["alg-none-upper"]) == 0
     printed = capsys.readouterr().out.strip()
     assert jwt.get_unverified_header(printed)["alg"] == "NONE"
-    assert tokens._main(["expired"]) == 0
+    assert tokens_main(["expired"]) == 0
     with pytest.raises(jwt.ExpiredSignatureError):
         jwt.decode(capsys.readouterr().out.strip(), key[1], algorithms=["RS256"], audience=AUDIENCE)
+
+
+def test_what_the_rfcs_let_a_gateway_accept_is_not_expected_to_be_refused(full):
+    """RFC 9110 2.2 lets a recipient recover a token from a tab or trailing junk; a payload outside b64token
+    is a malformed request (400) as much as a bad token; RFC 7519 makes `exp` and `sub` optional."""
+    assert full.by_name("ws-tab").expect == LENIENT and full.by_name("ws-trailing-junk").expect == LENIENT
+    assert full.by_name("jws-bad-base64url").expect == REFUSED
+    for name, claim in (("missing-exp", "4.1.4"), ("missing-sub", "4.1.2")):
+        assert full.by_name(name).expect == INVALID_TOKEN and f"RFC 7519 {claim}" in full.by_name(name).tolerated
+    assert not [v.name for v in full.variants if v.tolerated and v.name not in ("missing-exp", "missing-sub")]
+
+
+def test_the_package_keeps_its_public_names_and_its_command():
+    for name in tokens.__all__:
+        assert getattr(tokens, name) is not None
+    out = subprocess.run([sys.executable, "-m", "lockstep.tokens"], capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "GATEWAY_TOKEN": "", "AUTH_SIGNING_KEY": ""}, check=True).stdout
+    assert out.splitlines()[0].split()[:2] == ["missing", CHALLENGE]
