@@ -183,10 +183,26 @@ class CorsPolicy(_Model):
     expose: list[str] = []  # response headers scripts must be able to read
     max_age: int | None = Field(None, ge=0)  # seconds; None: not judged
     as_legacy: bool = False
+    # Access-Control-Allow-Methods beyond what a path offers: a list the gateway may grant on any path (its one
+    # global list), or `as_document` (only each path's own methods); None: an extra granted method is a note
+    methods: list[str] | Literal["as_document"] | None = None
     overrides: list[CorsOverride] = []
 
     _origins = field_validator("origins")(CorsOverride._origins.__func__)  # type: ignore[attr-defined]
     _header_names = field_validator("headers", "expose")(CorsOverride._header_names.__func__)  # type: ignore[attr-defined]
+
+    @field_validator("methods", mode="before")
+    @classmethod
+    def _methods(cls, value: Any) -> Any:
+        if value is None or value == "as_document":
+            return value
+        if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+            raise ValueError(f"{value!r}: write a list of methods the gateway may grant on any path (e.g. [GET, "
+                             f"POST, PUT, PATCH, DELETE]) or `as_document` (only the methods each path offers)")
+        for method in value:
+            if not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", method):
+                raise ValueError(f"{method!r} is not a method name")
+        return [m.upper() for m in value]
 
     @field_validator("credentials")
     @classmethod
@@ -228,9 +244,7 @@ class AuthPolicy(_Model):
     scope_claim: str = "scope"  # space-separated string or list
     identity_headers: list[str] = ["X-User-Id", "X-Consumer-Id", "X-Consumer-Username", "X-Authenticated-Userid",
                                    "X-Forwarded-User"]  # headers the upstream trusts; a client must not set them
-    # operations whose answer shows whose identity reached the upstream (one, or a list: a public one too, so
-    # that identity headers are probed on public routes as well as protected ones)
-    identity_probe: list[str] = ["GET /users/me"]
+    identity_probe: str | None = "GET /users/me"  # an operation whose answer names the caller
     other_identity: str = "other-user"  # an identity that exists upstream and is not the token's
     skip_variants: list[str] = []  # variant or family names this gateway is not held to (e.g. raw-token)
     latency_samples: int = Field(20, ge=3, le=100)  # per target and operation
@@ -238,19 +252,15 @@ class AuthPolicy(_Model):
     max_overhead_p95_ms: float | None = Field(None, gt=0)  # budget: gateway p95 - legacy p95; None: figures only
     max_burst_slowdown: float | None = Field(None, gt=1)  # budget: valid p95 under the burst / quiet p95
 
-    @field_validator("identity_probe", mode="before")
+    @field_validator("identity_probe")
     @classmethod
-    def _probe(cls, value: Any) -> list[str]:
-        values = [] if value is None else [value] if isinstance(value, str) else value
-        if not isinstance(values, list):
-            raise ValueError("write it as `GET /path` or a list of them")
-        probes = []
-        for one in values:
-            method, _, path = str(one).strip().partition(" ")
-            if method.upper() not in ("GET", "HEAD") or not path.strip().startswith("/"):
-                raise ValueError(f"{one!r}: write it as `GET /path` (a safe operation whose answer names the caller)")
-            probes.append(f"{method.upper()} {path.strip()}")
-        return probes
+    def _probe(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        method, _, path = value.strip().partition(" ")
+        if method.upper() not in ("GET", "HEAD") or not path.strip().startswith("/"):
+            raise ValueError(f"{value!r}: write it as `GET /path` (a safe operation whose answer names the caller)")
+        return f"{method.upper()} {path.strip()}"
 
     @field_validator("identity_headers")
     @classmethod
