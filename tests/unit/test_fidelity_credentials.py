@@ -142,6 +142,7 @@ def loopback() -> Iterator[str]:
     server.server_close()
 
 
+@pytest.mark.servers
 def test_an_empty_generated_bearer_never_reaches_the_wire(schema, loopback):
     legacy, gateway = targets(loopback)
     exchanger = Exchanger(legacy, gateway)
