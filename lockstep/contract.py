@@ -244,7 +244,9 @@ class AuthPolicy(_Model):
     scope_claim: str = "scope"  # space-separated string or list
     identity_headers: list[str] = ["X-User-Id", "X-Consumer-Id", "X-Consumer-Username", "X-Authenticated-Userid",
                                    "X-Forwarded-User"]  # headers the upstream trusts; a client must not set them
-    identity_probe: str | None = "GET /users/me"  # an operation whose answer names the caller
+    # operations whose answer shows whose identity reached the upstream (one, or a list: a public one too, so
+    # that identity headers are probed on public routes as well as protected ones)
+    identity_probe: list[str] = ["GET /users/me"]
     other_identity: str = "other-user"  # an identity that exists upstream and is not the token's
     skip_variants: list[str] = []  # variant or family names this gateway is not held to (e.g. raw-token)
     latency_samples: int = Field(20, ge=3, le=100)  # per target and operation
@@ -252,15 +254,19 @@ class AuthPolicy(_Model):
     max_overhead_p95_ms: float | None = Field(None, gt=0)  # budget: gateway p95 - legacy p95; None: figures only
     max_burst_slowdown: float | None = Field(None, gt=1)  # budget: valid p95 under the burst / quiet p95
 
-    @field_validator("identity_probe")
+    @field_validator("identity_probe", mode="before")
     @classmethod
-    def _probe(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        method, _, path = value.strip().partition(" ")
-        if method.upper() not in ("GET", "HEAD") or not path.strip().startswith("/"):
-            raise ValueError(f"{value!r}: write it as `GET /path` (a safe operation whose answer names the caller)")
-        return f"{method.upper()} {path.strip()}"
+    def _probe(cls, value: Any) -> list[str]:
+        values = [] if value is None else [value] if isinstance(value, str) else value
+        if not isinstance(values, list):
+            raise ValueError("write it as `GET /path` or a list of them")
+        probes = []
+        for one in values:
+            method, _, path = str(one).strip().partition(" ")
+            if method.upper() not in ("GET", "HEAD") or not path.strip().startswith("/"):
+                raise ValueError(f"{one!r}: write it as `GET /path` (a safe operation whose answer names the caller)")
+            probes.append(f"{method.upper()} {path.strip()}")
+        return probes
 
     @field_validator("identity_headers")
     @classmethod

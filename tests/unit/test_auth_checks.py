@@ -1,8 +1,11 @@
-"""The auth checks against fake gateways: real HTTP servers on 127.0.0.1 (http.server in a thread).
+"""The auth checks against fake gateways: real HTTP servers on 127.0.0.1 (http.server in a thread), run as a
+flow with no session (helpers.flow_runner).
 
 A correct fake gateway must give no finding at all; each broken one (alg none accepted, a case-sensitive
 scheme, exp not checked, a trusted X-User-Id, scopes not enforced, an open route ...) must be caught by the
-right check, with the variant named, and no token in anything a report would show.
+right check, with the variant named, and no token in anything a report would show. An upstream that judges
+credentials itself is not the gateway's fault (a spec-gap note), and identity headers are probed on public
+operations too (issue 12, classes 6 and 9).
 """
 
 import json
@@ -12,23 +15,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
-from lockstep.checks.auth import auth_path, bearer_challenge, judge, material_for, skip_reason
-from lockstep.checks.registry import FlowContext, checks_for
+from lockstep.checks.auth import auth_path, material, skip_reason
+from lockstep.contract import AuthPolicy, CorsPolicy, TargetSpec
+from lockstep.engine.context import RunFacts
 from lockstep.operations import Operation
-from lockstep.session import LockstepSession
-from lockstep.settings import resolve_settings
-from lockstep.tokens import CHALLENGE, INVALID_TOKEN, REFUSED, Variant
+from lockstep.targets import Target
 
-from .helpers import answer
+from .helpers import flow_runner
+
+pytestmark = pytest.mark.servers
 
 ISSUER, AUDIENCE, KID = "https://issuer.test", "lockstep-test-api", "test-kid-1"
 ORIGIN = "https://app.test"
@@ -36,9 +40,15 @@ USERS = {"alice": {"id": "alice", "name": "Alice", "email": "alice@example.test"
          "mallory": {"id": "mallory", "name": "Mallory", "email": "mallory@example.test"}}
 ME = Operation("GET", "/users/me", "getMe", ("users",), (("oauth2", ("profile",)),), "/users/me", False)
 THINGS = Operation("GET", "/things", "listThings", ("things",), None, "/things", False)
+WHOAMI = Operation("GET", "/whoami", "whoAmI", ("users",), None, "/whoami", False)  # public, echoes the caller
 DELETE = Operation("DELETE", "/things/{thing_id}", "deleteThing", ("things",), (("oauth2", ("things:write",)),),
                    "/things/42", False)
-ROUTES = {("GET", "/users/me"): ("profile",), ("GET", "/things"): None, ("DELETE", "/things/"): ("things:write",)}
+OPERATIONS = (ME, THINGS, WHOAMI, DELETE)
+ROUTES = {("GET", "/users/me"): ("profile",), ("GET", "/things"): None, ("GET", "/whoami"): None,
+          ("DELETE", "/things/"): ("things:write",)}
+GROUPS = {"refuse-forged": "forged", "refuse-claims": "claims", "scheme-case": "scheme", "scope-403": "scope",
+          "public-open": "public", "identity-headers": "identity", "errors-carry-cors": "cors",
+          "latency": "latency", "burst": "burst"}
 
 _PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 KEY_PEM = _PRIVATE.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
@@ -55,21 +65,6 @@ def token_for(sub="alice", scope="profile things:write", **extra) -> str:
 
 # ---------------------------------------------------------------- the fakes
 
-def legacy_answer(method: str, path: str, user: str | None) -> tuple[int, dict]:
-    """What the fake legacy answers: it trusts X-User-Id, as the old session layer did."""
-    if (method, path) == ("GET", "/things"):
-        return 200, {"items": []}
-    if method == "DELETE" and path.startswith("/things/"):
-        return (401, {"error": "unauthorized"}) if user is None else (404, {"error": "not_found"})
-    if (method, path) == ("GET", "/users/me"):
-        if user is None:
-            return 401, {"error": "unauthorized"}
-        if user not in USERS:
-            return 404, {"error": "not_found"}
-        return 200, {**USERS[user], "seen": time.time()}  # `seen` is noise
-    return 404, {"error": "not_found"}
-
-
 @dataclass
 class Faults:
     accept_none: bool = False
@@ -81,6 +76,30 @@ class Faults:
     public_needs_token: bool = False
     open_me: bool = False  # GET /users/me forwarded without auth (and without identity)
     crash_on_bad_header: bool = False
+    trust_identity_on_public: bool = False  # client identity headers stripped only where the token sets them
+    scope_hides: bool = False  # a lacking scope is answered 404 (RFC 9110 15.5.4), not 403
+    forward_authorization: bool = False  # the client's Authorization is passed upstream
+    upstream_scheme_exact: bool = False  # the upstream (legacy) itself refuses any Authorization but `Bearer ...`
+
+
+def legacy_answer(method: str, path: str, user: str | None, authorization: str | None = None,
+                  faults: Faults | None = None) -> tuple[int, dict]:
+    """What the fake legacy answers: it trusts X-User-Id, as the old session layer did."""
+    if faults and faults.upstream_scheme_exact and authorization is not None and not authorization.startswith("Bearer "):
+        return 401, {"error": "unauthorized"}
+    if (method, path) == ("GET", "/things"):
+        return 200, {"items": []}
+    if (method, path) == ("GET", "/whoami"):
+        return 200, {"user": user, "seen": time.time()}
+    if method == "DELETE" and path.startswith("/things/"):
+        return (401, {"error": "unauthorized"}) if user is None else (404, {"error": "not_found"})
+    if (method, path) == ("GET", "/users/me"):
+        if user is None:
+            return 401, {"error": "unauthorized"}
+        if user not in USERS:
+            return 404, {"error": "not_found"}
+        return 200, {**USERS[user], "seen": time.time()}  # `seen` is noise
+    return 404, {"error": "not_found"}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -112,7 +131,8 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(int(self.headers["Content-Length"]))
         url = urlsplit(self.path)
         if self.role == "legacy":
-            self.reply(*legacy_answer(self.command, url.path, self.headers.get("X-User-Id")))
+            self.reply(*legacy_answer(self.command, url.path, self.headers.get("X-User-Id"),
+                                      self.headers.get("Authorization"), self.faults))
         elif url.path == "/.well-known/jwks.json":
             self.reply(200, JWKS)
         else:
@@ -136,7 +156,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(404, {"error": "not_found"})
         scopes = ROUTES[key]
         if scopes is None and not f.public_needs_token or (f.open_me and key == ("GET", "/users/me")):
-            return self.forward(path, None)
+            return self.forward(path, self.headers.get("X-User-Id") if f.trust_identity_on_public else None)
         values = self.headers.get_all("Authorization") or []
         if len(values) > 1 or (values and "access_token" in query):
             return self.challenge(400, "invalid_request")
@@ -153,6 +173,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.challenge(401, "invalid_token")
         granted = str(claims.get("scope", "")).split()
         if f.enforce_scopes and any(s not in granted for s in scopes or ()):
+            if f.scope_hides:
+                return self.reply(404, {"error": "not_found"})
             return self.challenge(403, "insufficient_scope", scope=" ".join(scopes or ()))
         user = claims["sub"]
         if f.trust_identity and self.headers.get("X-User-Id"):
@@ -181,7 +203,8 @@ class Handler(BaseHTTPRequestHandler):
             return None
 
     def forward(self, path: str, user: str | None) -> None:
-        self.reply(*legacy_answer(self.command, path, user))
+        authorization = self.headers.get("Authorization") if self.faults.forward_authorization else None
+        self.reply(*legacy_answer(self.command, path, user, authorization, self.faults))
 
 
 @contextmanager
@@ -206,39 +229,31 @@ def legacy_url():
 
 
 @contextmanager
-def session_for(tmp_path, legacy_url: str, faults: Faults | None = None, *, key: bool = True,
-                cors: bool = True) -> Iterator[LockstepSession]:
+def runner_for(legacy_url: str, faults: Faults | None = None, *, key: bool = True, cors: bool = True,
+               **auth: object) -> Iterator:
+    """A flow runner over the fake legacy and a fake gateway with `faults` (no session)."""
     with server("gateway", faults) as gateway_url:
-        (tmp_path / "api.yaml").write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n")
-        contract = {
-            "spec": "api.yaml",
-            "targets": {"legacy": {"url": legacy_url, "headers": {"X-User-Id": "alice"}},
-                        "gateway": {"url": gateway_url, "auth": {"bearer": "${TEST_GATEWAY_TOKEN}"}}},
-            "auth": {"issuer": ISSUER, "audience": AUDIENCE, "jwks_url": f"{gateway_url}/.well-known/jwks.json",
-                     "kid": KID, "other_identity": "mallory", "latency_samples": 5, "burst_requests": 16,
-                     **({"signing_key": "${TEST_SIGNING_KEY}"} if key else {})},
-            **({"cors": {"origins": [ORIGIN], "credentials": True}} if cors else {}),
-        }
-        path = tmp_path / "migration.yaml"
-        path.write_text(json.dumps(contract))  # JSON is YAML
-        env = {"TEST_GATEWAY_TOKEN": token_for(), "TEST_SIGNING_KEY": KEY_PEM}
-        settings = resolve_settings(contract=str(path), legacy_url=None, gateway_url=None, profile="staging",
-                                    seed="1", demo_faults=None, max_examples=None, env=env)
-        session = LockstepSession(settings)
-        session.start()
+        policy = AuthPolicy(issuer=ISSUER, audience=AUDIENCE, jwks_url=f"{gateway_url}/.well-known/jwks.json",
+                            kid=KID, other_identity="mallory", latency_samples=5, burst_requests=16,
+                            signing_key=KEY_PEM if key else None, **auth)
+        legacy_spec, gateway_spec = TargetSpec(url=legacy_url, headers={"X-User-Id": "alice"}), TargetSpec(url=gateway_url)
+        contract = SimpleNamespace(auth=policy, cors=CorsPolicy(origins=[ORIGIN], credentials=True) if cors else None,
+                                   targets=SimpleNamespace(legacy=legacy_spec, gateway=gateway_spec))
+        token = token_for()
+        legacy, gateway = Target("legacy", legacy_spec), Target("gateway", gateway_spec, token=token)
         try:
-            yield session
+            yield flow_runner(legacy, gateway, contract, OPERATIONS, RunFacts(gateway_token=token))
         finally:
-            session.close()
+            legacy.close()
+            gateway.close()
 
 
-def run(session: LockstepSession, name: str, operation: Operation) -> list:
-    registered = next(c for c in checks_for("auth") if c.name == name)
-    return list(registered.func(FlowContext("auth", operation, session, check_name=name)))
+def run(runner, name: str, operation: Operation) -> list:
+    """The findings of one check (each auth check is its group's only one)."""
+    return runner.run("auth", operation, group=GROUPS[name]).new
 
 
-ALL = ["refuse-forged", "refuse-claims", "scheme-case", "scope-403", "public-open", "identity-headers",
-       "errors-carry-cors", "latency", "burst"]
+ALL = list(GROUPS)
 
 
 def assert_no_secret(findings: list) -> None:
@@ -248,16 +263,18 @@ def assert_no_secret(findings: list) -> None:
 
 # ---------------------------------------------------------------- a correct gateway passes
 
-def test_a_correct_gateway_gives_no_finding_at_all(tmp_path, legacy_url):
-    with session_for(tmp_path, legacy_url) as session:
-        found = [f for name in ALL for op in (ME, THINGS, DELETE) for f in run(session, name, op)]
+def test_a_correct_gateway_gives_no_finding_at_all(legacy_url):
+    with runner_for(legacy_url, identity_probe=["GET /users/me", "GET /whoami"]) as runner:
+        found = [f for name in ALL for op in (ME, THINGS, WHOAMI, DELETE) for f in run(runner, name, op)]
         assert found == [], "\n".join(f.headline() for f in found)
-        figures = session.figures["auth"]
+        figures = runner.figures["auth"]
         assert set(figures["latency GET /users/me"]) >= {"legacy", "gateway", "overhead_p95_ms"}
         assert figures["burst"]["invalid_statuses"] == {"401": 16}
         assert figures["burst"]["valid_under_burst"]["p95_ms"] > 0
         assert "variants not run" not in figures  # key, JWKS and token were all there
-        assert session.cases["DELETE /things/{thing_id}"] > 50
+        assert figures["identity probes"] == {"GET /users/me": "protected", "GET /whoami": "public"}
+        assert "identity classes without a probe" not in figures
+        assert runner.counts["DELETE /things/{thing_id}"] > 50
 
 
 def test_writes_go_to_a_resource_that_does_not_exist():
@@ -284,10 +301,10 @@ def test_writes_go_to_a_resource_that_does_not_exist():
     (Faults(crash_on_bad_header=True), "refuse-forged", ME, "server-error", "jws-one-segment",
      ["jws-non-json-header", "jws-bad-base64url"]),
 ])
-def test_a_broken_gateway_is_caught_with_the_variant_named(tmp_path, legacy_url, faults, name, operation, check,
-                                                           variant, also):
-    with session_for(tmp_path, legacy_url, faults) as session:
-        found = run(session, name, operation)
+def test_a_broken_gateway_is_caught_with_the_variant_named(legacy_url, faults, name, operation, check, variant,
+                                                           also):
+    with runner_for(legacy_url, faults) as runner:
+        found = run(runner, name, operation)
     failing = [f for f in found if f.failing]
     assert [f.check for f in failing] == [check], "\n".join(f.headline() for f in found)
     if variant is not None:
@@ -297,87 +314,105 @@ def test_a_broken_gateway_is_caught_with_the_variant_named(tmp_path, legacy_url,
     assert_no_secret(found)
 
 
-def test_a_correct_gateway_is_not_blamed_for_the_faults_of_another_line(tmp_path, legacy_url):
+def test_a_correct_gateway_is_not_blamed_for_the_faults_of_another_line(legacy_url):
     """alg none accepted: the forged line fails, the scheme and claims lines do not."""
-    with session_for(tmp_path, legacy_url, Faults(accept_none=True)) as session:
-        assert run(session, "scheme-case", ME) == []
-        assert run(session, "refuse-claims", ME) == []
-        forged = run(session, "refuse-forged", ME)
+    with runner_for(legacy_url, Faults(accept_none=True)) as runner:
+        assert run(runner, "scheme-case", ME) == []
+        assert run(runner, "refuse-claims", ME) == []
+        forged = run(runner, "refuse-forged", ME)
     assert {f.check for f in forged} == {"token-accepted"}
     named = forged[0].message
     assert "alg-none-with-signature (" in named  # unverified: the kept signature does not matter
     assert "sig-flipped (" not in named and "jws-no-alg (" not in named and "expired (" not in named
 
 
-# ---------------------------------------------------------------- without the key
+# ---------------------------------------------------------------- who decided: the gateway or the upstream? (class 6)
 
-def test_without_the_signing_key_its_lines_are_skipped_saying_why(tmp_path, legacy_url):
-    with session_for(tmp_path, legacy_url, key=False) as session:
-        reason = skip_reason(session, ME, "key")
-        assert reason and "signing_key" in reason and "AUTH_SIGNING_KEY" in reason
-        assert run(session, "refuse-claims", ME) == [] and run(session, "scope-403", ME) == []
-        assert run(session, "refuse-forged", ME) == []  # everything else still runs
-        not_run = session.figures["auth"]["variants not run"]
+def test_an_upstream_that_checks_the_scheme_itself_is_a_spec_gap_not_the_gateways_finding():
+    """The gateway forwards Authorization; the upstream refuses `bearer ...` with its own 401, as the legacy
+    (the same upstream, reached directly) does: a spec-gap note. Before, this failed `scheme-case-refused`."""
+    faults = Faults(forward_authorization=True, upstream_scheme_exact=True)
+    with server("legacy", faults) as legacy_url, runner_for(legacy_url, faults) as runner:
+        found = run(runner, "scheme-case", ME)
+    assert [f for f in found if f.failing] == [], "\n".join(f.headline() for f in found)
+    assert [(f.check, f.severity, f.location) for f in found] == [("spec-gap", "note", "variant scheme-lower")]
+    assert "scheme-upper" in found[0].message and "as the legacy: 401 (no WWW-Authenticate)" in found[0].message
+    assert set(found[0].reproducers) == {"gateway", "legacy"}
+    assert_no_secret(found)
+
+
+def test_a_gateway_that_refuses_the_scheme_itself_is_still_found_when_the_upstream_also_would():
+    """Both refuse `bearer`, but the gateway with its own Bearer challenge: the gateway decided."""
+    faults = Faults(case_sensitive=True, forward_authorization=True, upstream_scheme_exact=True)
+    with server("legacy", faults) as legacy_url, runner_for(legacy_url, faults) as runner:
+        found = run(runner, "scheme-case", ME)
+    assert [f.check for f in found if f.failing] == ["scheme-case-refused"]
+
+
+def test_a_legacy_without_auth_never_excuses_a_forged_token():
+    """The legacy answers 200 to everything (no auth of its own): alg none let through stays a failure."""
+    faults = Faults(accept_none=True, forward_authorization=True)
+    with server("legacy", faults) as legacy_url, runner_for(legacy_url, faults) as runner:
+        found = run(runner, "refuse-forged", ME)
+    assert [f.check for f in found] == ["token-accepted"]
+
+
+# ---------------------------------------------------------------- identity headers on public operations (class 9)
+
+def test_identity_headers_trusted_on_public_operations_are_caught_through_a_public_probe(legacy_url):
+    """The gateway strips client-sent identity headers only where the token sets them: on the public echo
+    probe, anyone is anyone. Before, the identity check ran on protected reads only and missed it."""
+    with runner_for(legacy_url, Faults(trust_identity_on_public=True),
+                    identity_probe=["GET /users/me", "GET /whoami"]) as runner:
+        assert run(runner, "identity-headers", ME) == []  # protected: stripped and set from the token
+        found = run(runner, "identity-headers", WHOAMI)
+    assert [f.check for f in found] == ["identity-header-trusted"], "\n".join(f.headline() for f in found)
+    assert found[0].location == "variant X-User-Id"
+    assert "X-User-Id without a token" in found[0].message and "x-user-id (lower case) without a token" in found[0].message
+    assert "/user" in found[0].message
+
+
+def test_a_public_operation_whose_own_answer_names_the_caller_is_probed_without_being_listed(legacy_url):
+    with runner_for(legacy_url, Faults(trust_identity_on_public=True)) as runner:
+        found = run(runner, "identity-headers", WHOAMI)
+        assert runner.figures["auth"]["identity classes without a probe"] == ["public"]
+    assert [f.check for f in found] == ["identity-header-trusted"]
+    assert "without a token" in found[0].message  # the plain header, with the token and without
+
+
+# ---------------------------------------------------------------- what the RFCs allow is not a finding
+
+def test_a_gateway_hiding_the_resource_behind_404_for_a_lacking_scope_is_not_a_finding(legacy_url):
+    """RFC 9110 15.5.4 lets a server answer 404 for a forbidden resource (before: scope-not-enforced)."""
+    with runner_for(legacy_url, Faults(scope_hides=True)) as runner:
+        assert run(runner, "scope-403", ME) == []
+        found = run(runner, "scope-403", DELETE)  # the upstream's 404 with the full scopes too: not provable
+    assert [f.check for f in found] == ["scope-not-enforced"]
+
+
+# ---------------------------------------------------------------- without the key, a CORS policy, a burst
+
+def test_without_the_signing_key_its_lines_are_skipped_saying_why(legacy_url):
+    with runner_for(legacy_url, key=False) as runner:
+        for group in ("claims", "scope"):
+            result = runner.run("auth", ME, group=group)
+            assert result.new == [] and result.ran == 0
+            assert "signing_key" in result.skipped[0] and "AUTH_SIGNING_KEY" in result.skipped[0]
+        assert run(runner, "refuse-forged", ME) == []  # everything else still runs
+        not_run = runner.figures["auth"]["variants not run"]
         assert "expired" in not_run and "signing_key" in not_run["expired"]
-        assert skip_reason(session, ME, "token", "loopback") is None
+        assert skip_reason(runner.context("auth", ME), "token", "loopback") is None
 
 
-def test_without_a_cors_policy_that_line_is_skipped(tmp_path, legacy_url):
-    with session_for(tmp_path, legacy_url, cors=False) as session:
-        assert "cors" in skip_reason(session, ME, "cors")
+def test_without_a_cors_policy_that_line_is_skipped(legacy_url):
+    with runner_for(legacy_url, cors=False) as runner:
+        result = runner.run("auth", ME, group="cors")
+    assert result.ran == 0 and "cors" in result.skipped[0]
 
 
-def test_the_material_reads_the_key_jwks_and_token(tmp_path, legacy_url):
-    with session_for(tmp_path, legacy_url) as session:
-        material = material_for(session)
-        assert material.subject == "alice" and material.signer.kid == KID and material.public_key
-        assert material.signer.issuer == ISSUER and material.signer.audience == AUDIENCE
-
-
-# ---------------------------------------------------------------- judging one answer
-
-def variant(expect, presents=True) -> Variant:
-    headers = [("Authorization", "Bearer x")] if presents else []
-    return Variant("v", headers, {}, expect, False, "a test variant")
-
-
-@pytest.mark.parametrize("expect, status, headers, check", [
-    (INVALID_TOKEN, 401, {"www-authenticate": 'Bearer realm="r", error="invalid_token"'}, None),
-    (INVALID_TOKEN, 401, {"www-authenticate": 'Bearer realm="r"'}, "wrong-error-code"),
-    (INVALID_TOKEN, 401, {}, "no-bearer-challenge"),
-    (INVALID_TOKEN, 401, {"www-authenticate": 'Basic realm="r"'}, "no-bearer-challenge"),
-    (INVALID_TOKEN, 200, {}, "token-accepted"),
-    (INVALID_TOKEN, 403, {}, "wrong-refusal-status"),
-    (INVALID_TOKEN, 502, {}, "server-error"),
-    (CHALLENGE, 401, {"www-authenticate": 'Newauth realm="x", bearer realm="r"'}, None),
-    (REFUSED, 400, {}, None),
-    (REFUSED, 401, {"www-authenticate": "Bearer"}, None),
-])
-def test_judge(expect, status, headers, check):
-    verdict = judge(variant(expect), answer(status, {"e": 1}, headers, target="gateway"))
-    assert (verdict.check if verdict else None) == check
-
-
-def test_a_write_answered_like_the_valid_token_was_let_through():
-    baseline = answer(400, {"error": "validation"}, target="gateway")
-    verdict = judge(variant(INVALID_TOKEN), answer(400, {"error": "validation"}, target="gateway"), baseline)
-    assert verdict.check == "token-accepted"
-    missing = judge(variant(CHALLENGE, presents=False), answer(404, {}, target="gateway"), answer(404, {}))
-    assert missing.check == "not-refused"
-
-
-def test_transport_errors_are_findings_but_unsendable_requests_are_not():
-    failed = answer(None, target="gateway")
-    failed.error = "read timeout"
-    assert judge(variant(INVALID_TOKEN), failed).check == "transport-error"
-    failed.error = "LocalProtocolError: Illegal header value"
-    assert judge(variant(INVALID_TOKEN), failed) is None
-
-
-def test_bearer_challenge_parameters():
-    got = bearer_challenge(answer(401, headers={"www-authenticate":
-                                                'Basic realm="b", Bearer realm="x, y", error="invalid_token"'}))
-    assert got == {"realm": "x, y", "error": "invalid_token"}
-    assert bearer_challenge(answer(401, headers={"www-authenticate": "Bearer"})) == {}
-    assert bearer_challenge(answer(401)) is None
-    assert httpx.Headers({"a": "b"})  # helpers build answers with httpx headers
+def test_the_material_reads_the_key_jwks_and_token(legacy_url):
+    with runner_for(legacy_url) as runner:
+        found = material(runner.context("auth", ME))
+        assert found.subject == "alice" and found.signer.kid == KID and found.public_key
+        assert found.signer.issuer == ISSUER and found.signer.audience == AUDIENCE
+        assert material(runner.context("auth", THINGS)) is found  # built once per run
