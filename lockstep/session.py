@@ -20,14 +20,15 @@ from .findings import Finding, FindingBook, Rules
 from .operations import Operation
 from .report.redact import register_secret
 from .settings import Settings
-from .targets import Target, fetch_client_credentials_token
+from .targets import Target, check_credentials, fetch_client_credentials_token
 
 __all__ = ["LockstepSession"]
 
 
 class LockstepSession:
-    def __init__(self, settings: Settings, operations: list[Operation] | None = None, markexpr: str = "") -> None:
-        self.settings, self.markexpr = settings, markexpr
+    def __init__(self, settings: Settings, operations: list[Operation] | None = None, markexpr: str = "",
+                 credential_probe: Operation | None = None) -> None:
+        self.settings, self.markexpr, self.credential_probe = settings, markexpr, credential_probe
         contract = settings.contract
         self.book = FindingBook()
         self.rules = Rules(contract.compare.ignore, contract.known_differences)
@@ -61,6 +62,8 @@ class LockstepSession:
         self.gateway = self._target("gateway", targets.gateway, self.settings.gateway_url)
         for target in (self.legacy, self.gateway):
             target.probe()
+        if self.credential_probe is not None:  # a refused token is one line now, not hundreds of findings
+            check_credentials(self.gateway, self.credential_probe.example_path, self.credential_probe.method)
 
     def _target(self, name: str, spec: TargetSpec, url: str) -> Target:
         if url == DEMO:

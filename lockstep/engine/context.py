@@ -14,7 +14,12 @@ from ..report.curl import curl_command
 from ..targets import Answer
 from .send import HeaderItems, Sender
 
-__all__ = ["CheckContext", "RunFacts", "DemoFacts", "DeadlineReached"]
+__all__ = ["CheckContext", "RunFacts", "DemoFacts", "DeadlineReached", "CheckSkipped"]
+
+
+class CheckSkipped(Exception):
+    """A check that cannot run here (no signing key, no CORS policy, the profile forbids a burst): its
+    message says why, and the suite line skips with it when no check of the line ran."""
 
 
 class DeadlineReached(Exception):

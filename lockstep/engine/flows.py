@@ -11,7 +11,7 @@ from ..errors import UnsafeRequestError
 from ..findings import Finding
 from ..operations import Operation
 from ..targets import Answer
-from .context import CheckContext, DeadlineReached, RunFacts
+from .context import CheckContext, CheckSkipped, DeadlineReached, RunFacts
 from .record import Recorder
 from .registry import checks_for, policy_of
 from .send import Sender
@@ -60,7 +60,7 @@ class FlowRunner:
             ctx.deadline_at = deadline_at
             try:
                 findings = list(registered.func(ctx))  # type: ignore[misc]
-            except UnsafeRequestError as exc:
+            except (UnsafeRequestError, CheckSkipped) as exc:
                 result.skipped.append(f"{registered.name}: {exc}")
                 continue
             except DeadlineReached:

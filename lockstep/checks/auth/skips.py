@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from ...engine.context import CheckContext
-from ...errors import UnsafeRequestError
+from ...engine.context import CheckContext, CheckSkipped
 from .material import AuthSlice, material
 
 __all__ = ["CannotRun", "skip_reason", "require", "full", "loopback", "auth_slice"]
@@ -14,10 +13,8 @@ __all__ = ["CannotRun", "skip_reason", "require", "full", "loopback", "auth_slic
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 
 
-class CannotRun(UnsafeRequestError):
-    """A check that cannot run in this run (the message says why): the flow runner reports it skipped, as it
-    does a request the profile forbids. (A subclass of UnsafeRequestError because that is what the runner
-    catches today; an engine-level skip exception would be its proper base.)"""
+class CannotRun(CheckSkipped):
+    """A check that cannot run in this run (the message says why): the flow runner reports it skipped."""
 
 
 def auth_slice(ctx: CheckContext) -> AuthSlice:
