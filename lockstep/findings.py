@@ -15,7 +15,7 @@ from .contract import IgnoreRule, KnownDifference
 
 __all__ = ["Finding", "FindingBook", "Rules", "FLOWS"]
 
-FLOWS = ("parity", "cors", "auth", "stateful", "routes", "latency")
+FLOWS = ("parity", "cors", "auth", "stateful", "routes", "latency", "load")
 
 
 @dataclass

@@ -17,6 +17,7 @@ from .engine.registry import load_all_checks
 from .errors import LockstepError
 from .plugin import outputs
 from .plugin.fixtures import check_context, har_check, har_replayer, lockstep, parity_check, run_flow, stateful_check
+from .plugin.fixtures import load_check
 from .plugin.header import header_lines
 from .plugin.options import MARKERS, add_options, build_state
 from .plugin.outcome import LockstepFailure, failure_text, verdict
@@ -28,7 +29,8 @@ from .plugin.xdist import XdistHooks
 __all__ = ["lockstep_schema", "lockstep_settings", "lockstep_operations", "lockstep_scenarios",
            "lockstep_har_entries", "LockstepFailure",
            # fixtures
-           "lockstep", "parity_check", "har_replayer", "har_check", "stateful_check", "run_flow", "check_context"]
+           "lockstep", "parity_check", "har_replayer", "har_check", "stateful_check", "run_flow", "check_context",
+           "load_check"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -98,7 +98,7 @@ async def run(args: argparse.Namespace) -> None:
     key, spec = SigningKey.generate(), load_spec(args.spec)
     config = GatewayConfig(upstream_url=legacy_url, jwks_url=f"{auth_url}/.well-known/jwks.json",
                            faults=faults, rate_limit=args.rate_limit, spec=spec)
-    apps = [create_legacy_app(spec, upstream_delay_ms=args.upstream_delay_ms), create_auth_app(key),
+    apps = [create_legacy_app(spec, upstream_delay_ms=args.upstream_delay_ms), create_auth_app(key, faults),
             create_gateway_app(config)]
     servers = [make_server(app) for app in apps]
     stop = asyncio.Event()

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import allure
 import pytest
 
 from ..engine.flows import NoChecks
-from ..errors import LockstepError, UnsafeRequestError
+from ..errors import ContractError, LockstepError, UnsafeRequestError
 from ..findings import Finding
 from ..har import HarReplay
 from ..report import allure_report
 from ..session import LockstepSession
 from ..stateful import Lockstep, explore
-from .progress import Deadline
+from .progress import Deadline, progress_line
 from .state import ITEM_FINDINGS, LABELLED, STATE
 
-__all__ = ["lockstep", "parity_check", "har_check", "stateful_check", "run_flow", "check_context"]
+__all__ = ["lockstep", "parity_check", "har_check", "stateful_check", "run_flow", "check_context",
+           "load_check"]
 
 
 @pytest.fixture(scope="session")
@@ -151,3 +154,51 @@ def check_context(lockstep: LockstepSession) -> Callable[..., Any]:
     """`check_context(flow, operation)`: the narrow context a check of `flow` gets (for suites' skip reasons)."""
     return lambda flow, operation: lockstep.flows().context(flow, operation)
 
+
+@pytest.fixture
+def load_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Callable[[], None]:
+    """Run the contract's load steps with Locust (child processes); findings fail the test at the end.
+
+    Skips, saying why, unless `-m` names the `load` marker, the profile is not smoke and both targets are
+    `loadable: true`. Progress lines are printed per step; figures go to summary.json (`figures.load`),
+    the chart to Allure, Locust's own HTML report to <reports>/load/locust.html.
+    """
+    from ..load.flow import PlanError, run_load, skip_reason
+    from ..load.runner import LoadRunError
+    from ..report.load_chart import load_chart
+
+    found, config = _found(request.node), request.config
+    settings = lockstep.settings
+
+    def check() -> None:
+        allure_report.label("load", "auth path")
+        reason = skip_reason(settings.contract, settings.profile_name, config.option.markexpr)
+        if reason:
+            pytest.skip(reason)
+        html = Path(config.option.lockstep_reports) / "load" / "locust.html"
+        try:
+            outcome = run_load(lockstep, workers=config.option.lockstep_load_workers, html=html,
+                               progress=lambda line: progress_line(config, line), demo_client=_demo_client(lockstep))
+        except ContractError as exc:
+            config.stash[STATE].exit_reason = str(exc)
+            pytest.exit(f"lockstep: {exc}", returncode=4)
+        except (PlanError, LoadRunError) as exc:
+            pytest.fail(f"lockstep: load: {exc}", pytrace=False)
+        lockstep.ledger.flow("load").update(outcome.figures)
+        new = lockstep.recorder.record_all(outcome.findings)
+        found.extend(new)
+        if new:
+            allure_report.attach_findings(new)
+        allure.attach(load_chart(outcome.figures), name="load: p95 and errors against the offered rate",
+                      attachment_type=allure.attachment_type.SVG)
+
+    return check
+
+
+def _demo_client(session: LockstepSession) -> tuple[str, str] | None:
+    """The embedded demo's own OAuth client, for its token URL (None when no demo stack runs)."""
+    if session.stack is None:
+        return None
+    from ..demo.auth_service import CLIENTS
+
+    return "lockstep-demo", CLIENTS["lockstep-demo"].secret

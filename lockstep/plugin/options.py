@@ -22,6 +22,7 @@ MARKERS = {
     "routes": "every operation routed; private paths unreachable; aliases",
     "latency": "the gateway's latency overhead per operation",
     "har": "recorded requests (a HAR file) replayed through the parity comparison",
+    "load": "the auth path under load (Locust): runs only when -m names it",
 }
 
 _OPTIONS: list[tuple[str, str, str, str]] = [  # flag, dest, metavar, help
@@ -53,6 +54,8 @@ def add_options(parser: pytest.Parser) -> None:
         group.addoption(flag, dest=dest, metavar=metavar, help=text, **kind)
     group.addoption("--reports", dest="lockstep_reports", metavar="DIR", default="reports",
                     help="where summary.json, junit.xml and allure-results go (default: reports)")
+    group.addoption("--load-workers", dest="lockstep_load_workers", metavar="N", type=int, default=0,
+                    help="the load flow's Locust: a master and N local worker processes (default 0: one process)")
 
 
 def _settings(config: pytest.Config) -> Settings:
