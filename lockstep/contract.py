@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import fnmatch
 import os
 import re
 from pathlib import Path
@@ -111,14 +112,16 @@ class Profile(_Model):
     negative: bool = False
     time_budget: float | None = Field(None, gt=0)  # seconds; tests starting later are skipped
     phases: list[Literal["examples", "coverage", "fuzzing"]] = ["examples", "fuzzing"]
+    bursts: bool = True  # bounded bursts (the CORS 429 probe, auth and latency bursts); never on live
+    deadline: float = Field(30, gt=0)  # seconds per operation and flow: its test then ends with what it judged
 
 
 DEFAULT_PROFILES: dict[str, Profile] = {
     "smoke": Profile(methods=["GET", "HEAD", "OPTIONS"], max_examples=3, rate="10/s", sequences=0,
-                     phases=["examples", "fuzzing"], time_budget=300),
-    "staging": Profile(max_examples=10, sequences=5),
+                     phases=["examples", "fuzzing"], time_budget=300, bursts=False, deadline=20),
+    "staging": Profile(max_examples=10, sequences=5, deadline=30),
     "deep": Profile(max_examples=60, negative=True, phases=["examples", "coverage", "fuzzing"], sequences=25,
-                    sequence_repeat=2),
+                    sequence_repeat=2, deadline=180),
 }
 
 
@@ -342,6 +345,44 @@ class LatencyPolicy(_Model):
     sample: int = Field(20, ge=5, le=100)
 
 
+class OperationSelector(_Model):
+    """Operations ALL given keys match: a path glob, a method, a tag, an operationId."""
+
+    path: str | None = None
+    method: str | None = None
+    tag: str | None = None
+    operation_id: str | None = None
+
+    def matches(self, op: Any) -> bool:
+        return ((self.path is None or fnmatch.fnmatchcase(op.path, self.path))
+                and (self.method is None or op.method == self.method.upper())
+                and (self.tag is None or self.tag in op.tags)
+                and (self.operation_id is None or op.operation_id == self.operation_id))
+
+
+class OperationSelection(_Model):
+    """Which of the document's operations every flow tests: `include` (default: all), less `exclude`."""
+
+    include: list[OperationSelector] = []
+    exclude: list[OperationSelector] = []
+
+    def selects(self, op: Any) -> bool:
+        included = not self.include or any(s.matches(op) for s in self.include)
+        return included and not any(s.matches(op) for s in self.exclude)
+
+
+class DisabledCheck(_Model):
+    check: str  # flow.name (cors.error-429) or a bare name for every flow
+    reason: str = "disabled by the contract"
+
+
+class ChecksSpec(_Model):
+    disable: list[DisabledCheck | str] = []
+
+    def disabled(self) -> list[DisabledCheck]:
+        return [d if isinstance(d, DisabledCheck) else DisabledCheck(check=d) for d in self.disable]
+
+
 class LoadBudget(_Model):
     p95_ms: float | None = Field(None, gt=0)  # gateway and token service p95 at `rate`
     error_rate: float = Field(0.01, ge=0, lt=1)  # share of failed requests (any stream); also the early stop
@@ -397,6 +438,8 @@ class Contract(_Model):
     latency: LatencyPolicy | None = None
     load: LoadSpec | None = None  # the load flow's traffic and budget (lockstep/load/model.py)
     har: str | None = None  # a recorded-traffic file (HAR) to replay, relative to this file
+    operations: OperationSelection = OperationSelection()
+    checks: ChecksSpec = ChecksSpec()
     known_differences: list[KnownDifference] = []
     profiles: dict[str, Profile] = {}
     profile: str = "staging"

@@ -3,7 +3,7 @@ parity comparison.
 
     read_har(path)            the file's entries (HAR 1.2: log.entries[].request), or a HarError
     plan_of(entries, document) which entries are API requests, which operation each one is, secrets stripped
-    HarReplay(session).replay(entry)   legacy twice + gateway once, judged by Parity.judge (learned noise)
+    HarReplay(judge, ledger).replay(entry)   legacy twice + gateway once, judged by the engine's Judge
 
 Matching: a HAR names hosts and a path prefix the run does not know (recorded against production, a
 staging gateway under `/api`, a demo on some port). Each host's API prefix is inferred from its requests:
@@ -34,6 +34,7 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 import httpx
 
 from .errors import ContractError, UnsafeRequestError
+from .engine.judge import NoDocument
 from .exchange import CONCURRENT_METHODS, Exchange
 from .findings import Finding
 from .operations import operations_of
@@ -41,10 +42,11 @@ from .report.redact import redact, register_secret
 from .targets import Answer, Target
 
 if TYPE_CHECKING:
-    from .session import LockstepSession
+    from .engine.judge import Judge
+    from .engine.ledger import Ledger
 
 __all__ = ["HarError", "HarEntry", "HarPlan", "HarReplay", "read_har", "plan_of", "load_plan", "har_path",
-           "strip_headers", "strip_query", "strip_body", "NoDocument", "har_lines", "FLOW"]
+           "strip_headers", "strip_query", "strip_body", "NoDocument", "FLOW"]
 
 FLOW = "har"  # the marker and the figures' key; findings belong to the parity flow (its comparison)
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token",
@@ -399,13 +401,6 @@ def load_plan(option: str | None, settings: Any, document: dict[str, Any]) -> Ha
 
 # ---------------------------------------------------------------- replay
 
-class NoDocument:
-    """Stands in for a Schemathesis case where the document has no operation: nothing to conform to."""
-
-    def validate_response(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
 @dataclass
 class Replayed:
     exchange: Exchange
@@ -415,9 +410,9 @@ class Replayed:
 class HarReplay:
     """Sends recorded requests to both targets and judges them with the parity flow's own comparison."""
 
-    def __init__(self, session: "LockstepSession", schema: Any = None) -> None:
-        self.session, self.schema = session, schema
-        self.parity = session.parity()
+    def __init__(self, judge: "Judge", ledger: "Ledger", schema: Any = None) -> None:
+        self.parity, self.ledger, self.schema = judge, ledger, schema
+        self.recorder = judge.recorder
 
     def request(self, entry: HarEntry, target: Target) -> httpx.Request:
         url = target.base_url + entry.path + (f"?{entry.query}" if entry.query else "")
@@ -437,8 +432,7 @@ class HarReplay:
         try:
             ex = self.send(entry)
         except UnsafeRequestError as exc:
-            self.session.figures.setdefault(FLOW, {})[str(entry)] = {"request": entry.shown, "verdict": "skipped",
-                                                                     "reason": str(exc)}
+            self.ledger.flow(FLOW)[str(entry)] = {"request": entry.shown, "verdict": "skipped", "reason": str(exc)}
             raise
         legacy = self.parity.legacy
         resend = (lambda: legacy.send(self.request(entry, legacy))) \
@@ -455,9 +449,9 @@ class HarReplay:
         for finding in found:
             finding.message = f"{finding.message} — recorded request #{entry.index}"
         if entry.known:  # an unknown route is no operation of the summary's count
-            self.session.count_case(entry.label)
+            self.ledger.count_case(entry.label)
             if verdict.note is None:
-                self.session.record_timing(entry.label, ex.legacy.elapsed, ex.gateway.elapsed)
+                self.ledger.record_timing(entry.label, ex.legacy.elapsed, ex.gateway.elapsed)
         recorded = [self._record(ex, f) for f in found]
         self._figure(entry, ex, recorded)
         return Replayed(ex, recorded)
@@ -473,9 +467,8 @@ class HarReplay:
 
     def _record(self, ex: Exchange, finding: Finding) -> Finding:
         """Into the run's book (deduplicated, counted); this entry's test fails on it either way."""
-        finding = self.session.rules.apply_known(finding)
         finding.reproducers = finding.reproducers or self.parity.reproducers(ex)
-        self.session.book.add(finding)
+        self.recorder.record(finding)
         return finding
 
     def _figure(self, entry: HarEntry, ex: Exchange, findings: list[Finding]) -> None:
@@ -484,25 +477,9 @@ class HarReplay:
         verdict = "differs" if failing else ("not judged: " + notes[0]) if notes and any(
             n not in ("unknown-route", "spec-gap") for n in notes) else "same"
         # one key per entry at the flow's top level: xdist workers' figures merge key by key
-        self.session.figures.setdefault(FLOW, {})[str(entry)] = {"request": entry.shown, "legacy": _status(ex.legacy), "gateway": _status(ex.gateway),
-                               "verdict": verdict, "stripped": entry.stripped}
-
-
-def har_lines(figures: dict[str, Any]) -> list[str]:
-    """The terminal's line: what was replayed, what differed, what was left out and why."""
-    flow = figures.get(FLOW) or {}
-    plan = flow.get("plan")
-    if not plan:
-        return []
-    verdicts = Counter(row["verdict"].split(":")[0] for key, row in flow.items() if key != "plan")
-    skipped = verdicts.pop("skipped", 0)
-    left_out = [f"{n} {reason.split(' (')[0]}" for reason, n in plan["ignored"].items()]
-    left_out += [f"{skipped} unsafe for the profile"] if skipped else []
-    line = (f"har: {Path(plan['file']).name}: {sum(verdicts.values())} of {plan['entries']} requests replayed ("
-            + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())) + ")"
-            + (f", {plan['unknown_routes']} unknown route(s)" if plan["unknown_routes"] else "")
-            + (f"; left out: {', '.join(left_out)}" if left_out else ""))
-    return [redact(line)]
+        self.ledger.flow(FLOW)[str(entry)] = {"request": entry.shown, "legacy": _status(ex.legacy),
+                                              "gateway": _status(ex.gateway), "verdict": verdict,
+                                              "stripped": entry.stripped}
 
 
 def _status(answer: Answer) -> int | str | None:

@@ -155,6 +155,7 @@ def check_context(lockstep: LockstepSession) -> Callable[..., Any]:
     return lambda flow, operation: lockstep.flows().context(flow, operation)
 
 
+
 @pytest.fixture
 def load_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Callable[[], None]:
     """Run the contract's load steps with Locust (child processes); findings fail the test at the end.

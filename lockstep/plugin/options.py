@@ -9,7 +9,7 @@ import pytest
 from ..operations import Operation, operations_of
 from ..session import LockstepSession
 from ..settings import Settings, resolve_settings
-from ..spec import load_spec
+from ..spec import credential_probe, load_spec
 from .state import RunState
 
 __all__ = ["add_options", "build_state", "MARKERS"]
@@ -67,7 +67,8 @@ def _settings(config: pytest.Config) -> Settings:
     settings = resolve_settings(contract=opt.lockstep_contract, legacy_url=opt.lockstep_legacy_url,
                                 gateway_url=opt.lockstep_gateway_url, profile=opt.lockstep_profile, seed=seed,
                                 demo_faults=opt.lockstep_demo_faults, max_examples=opt.lockstep_max_examples,
-                                demo_rate_limit=opt.lockstep_demo_rate_limit, demo_gateway=opt.lockstep_demo_gateway)
+                                demo_rate_limit=opt.lockstep_demo_rate_limit, demo_gateway=opt.lockstep_demo_gateway,
+                                reports=opt.lockstep_reports)
     if handed is not None:
         settings.sources["seed"] = getattr(config, "workerinput", {}).get("lockstep_seed_source", "controller")
     return settings
@@ -93,7 +94,8 @@ def build_state(config: pytest.Config) -> RunState:
     labels = {op.label for op in operations}
     if len(operations) != len(every):
         schema = schema.include(func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in labels)
-    session = LockstepSession(settings, every, markexpr=config.option.markexpr or "")
+    session = LockstepSession(settings, every, markexpr=config.option.markexpr or "",
+                              credential_probe=credential_probe(document, operations))
     state = RunState(settings, schema, operations, session)
     state.har = load_har_plan(config.option.lockstep_har, settings, document)
     if state.har is not None:
