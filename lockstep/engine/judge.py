@@ -9,6 +9,7 @@ contract disables is dropped here.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,7 +158,7 @@ def _translated(view: View, ids: dict[str, str]) -> View:
         return value
 
     body = swap(view.body) if view.kind in ("json", "text") else view.body
-    return View(view.status, {k: swap(v) for k, v in view.headers.items()}, view.kind, body)
+    return dataclasses.replace(view, headers={k: swap(v) for k, v in view.headers.items()}, body=body)
 
 
 def _unjudgeable(ex: Exchange) -> Finding | None:

@@ -8,6 +8,8 @@ from .state import RunState
 
 __all__ = ["header_lines"]
 
+LINKS_SHOWN = 8
+
 
 def header_lines(state: RunState) -> list[str]:
     settings = state.settings
@@ -28,6 +30,7 @@ def header_lines(state: RunState) -> list[str]:
         unknown = "" if entry.check in known else " (no check has this name)"
         lines.append(f"lockstep: check {entry.check} disabled: {entry.reason}{unknown}")
     if state.inferred_links:
-        lines.append(f"lockstep: stateful links inferred (the document declares none for them): "
-                     f"{'; '.join(state.inferred_links)}")
+        shown, more = state.inferred_links[:LINKS_SHOWN], len(state.inferred_links) - LINKS_SHOWN
+        lines.append(f"lockstep: {len(state.inferred_links)} stateful link(s) inferred (the document declares "
+                     f"none for them): {'; '.join(shown)}" + (f"; and {more} more" if more > 0 else ""))
     return lines

@@ -10,6 +10,7 @@ from ..operations import Operation, operations_of
 from ..session import LockstepSession
 from ..settings import Settings, resolve_settings
 from ..spec import credential_probe, load_spec
+from ..stateful import inferred_links
 from .state import RunState
 
 __all__ = ["add_options", "build_state", "MARKERS"]
@@ -98,6 +99,8 @@ def build_state(config: pytest.Config) -> RunState:
                               credential_probe=credential_probe(document, operations))
     state = RunState(settings, schema, operations, session)
     state.har = load_har_plan(config.option.lockstep_har, settings, document)
+    if settings.profile.sequences and "stateful" in (config.option.markexpr or "stateful"):
+        state.inferred_links = inferred_links(schema)
     if state.har is not None:
         session.ledger.flow("har")["plan"] = state.har.figure()
     return state
