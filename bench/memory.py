@@ -1,7 +1,7 @@
 """`rss_growth_10k_cases_mb`: resident memory of lockstep's engine over many parity cases.
 
 Drives the engine directly (no pytest): two lockstep Targets built from contracts/migration.yaml the way
-lockstep.session does, one lockstep Parity, and `parity.check(case)` on explicit Schemathesis cases of
+lockstep.session does, one lockstep Judge, and `judge.case(case)` on explicit Schemathesis cases of
 cheap GET operations (varied query strings and path ids, so bodies, noise masks and URLs vary). Prints
 one JSON line: VmRSS after the warm-up (1,000 cases) and at the end, the cases done and the rate.
 
@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 import schemathesis  # noqa: E402
 
-from lockstep.checks.parity import Parity  # noqa: E402
+from lockstep.engine.judge import Judge  # noqa: E402
+from lockstep.engine.record import Recorder  # noqa: E402
 from lockstep.contract import load_contract  # noqa: E402
 from lockstep.findings import FindingBook, Rules  # noqa: E402
 from lockstep.targets import Target  # noqa: E402
@@ -73,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     legacy = Target("legacy", specs.legacy)
     gateway = Target("gateway", specs.gateway, token=specs.gateway.auth.bearer.get_secret_value())
     book = FindingBook()
-    parity = Parity(legacy, gateway, headers=contract.compare.headers,
-                    max_body_bytes=contract.compare.max_body_bytes,
-                    rules=Rules(contract.compare.ignore, contract.known_differences), book=book)
+    parity = Judge(legacy, gateway, headers=contract.compare.headers,
+                   max_body_bytes=contract.compare.max_body_bytes,
+                   recorder=Recorder(Rules(contract.compare.ignore, contract.known_differences), book))
     schema = schemathesis.openapi.from_path(str(contract.spec_path))
     schema.config.update(base_url="http://lockstep.invalid")
     variants = case_variants(schema)
@@ -89,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     judged = 0
     stopped_by = "cases"
     for done, case in enumerate(itertools.islice(itertools.cycle(variants), args.cases), start=1):
-        outcome = parity.check(case)
+        outcome = parity.case(case)
         judged += outcome.judged
         if done % 250 == 0:
             peak = max(peak, vm_rss_mb())

@@ -35,21 +35,21 @@ PARTS = [
     ("  of which Schemathesis from_path (document load)", _fn("from_path", "schemathesis/openapi/loaders")),
     ("collection (pytest + Schemathesis parametrize)", _fn("pytest_collection", "_pytest/main")),
     ("test phase (pytest runtestprotocol)", _fn("runtestprotocol", "_pytest/runner")),
-    ("  lockstep parity_check (per case)", _fn("check", "lockstep/pytest_plugin")),
-    ("    Parity.check", _fn("check", "lockstep/checks/parity")),
+    ("  lockstep parity_check (per case)", _fn("check", "lockstep/plugin/fixtures")),
+    ("    Judge.case", _fn("case", "lockstep/engine/judge")),
     ("      Exchanger.run (sending)", _fn("run", "lockstep/exchange")),
     ("        build_request", _fn("build_request", "lockstep/exchange")),
     ("        ThreadPoolExecutor.submit", _fn("submit", "concurrent/futures/thread")),
     ("        Future.result (waiting for answers)", _fn("result", "concurrent/futures/_base")),
-    ("      Parity.judge", _fn("judge", "lockstep/checks/parity")),
-    ("        conformance_failures", _fn("conformance_failures", "lockstep/checks/conformance")),
-    ("          _as_response", _fn("_as_response", "lockstep/checks/conformance")),
+    ("      Judge.judge", _fn("judge", "lockstep/engine/judge")),
+    ("        conformance_failures", _fn("conformance_failures", "lockstep/engine/conformance")),
+    ("          _as_response", _fn("_as_response", "lockstep/engine/conformance")),
     ("        NoiseMask.learn", _fn("learn", "lockstep/noise")),
     ("        compare", _fn("compare", "lockstep/compare")),
     ("        DeepDiff (noise + compare)", _fn("__init__", "deepdiff/diff")),
     ("        view_of (parse bodies)", _fn("view_of", "lockstep/views")),
     ("  allure attachments", lambda f: "/allure" in (f.file_path or "")),
-    ("sessionfinish (summary, junit)", _fn("pytest_sessionfinish", "lockstep/pytest_plugin")),
+    ("sessionfinish (summary, junit)", _fn("pytest_sessionfinish", "lockstep/pytest_plugin")),  # _RunHooks there
 ]
 
 

@@ -367,7 +367,7 @@ def bench_memory(stack: DemoStack, env: dict[str, str], args: argparse.Namespace
     else:  # scaled: honest about it in the name of the measurement and in the details
         figures["rss_growth_10k_cases_mb"] = result["growth_per_10k_mb"]
     figures["rss_cases_measured"] = result["cases_done"]
-    details["memory"] = {**result, "note": "VmRSS of a process driving lockstep.checks.parity.Parity "
+    details["memory"] = {**result, "note": "VmRSS of a process driving lockstep.engine.judge.Judge "
                                            "directly; growth = end minus after the warm-up"
                                            + ("" if result["cases_done"] >= args.memory_cases else
                                               "; fewer cases than asked in the time allowed: growth scaled "
@@ -403,8 +403,8 @@ def bench_profile(stack: DemoStack, env: dict[str, str], work: Path, args: argpa
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n\n")[0])
-    p.add_argument("--only", default="vs,xdist,latency,collect,memory",
-                   help="comma list of: vs, xdist, latency, collect, memory (default: all)")
+    p.add_argument("--only", default="vs,xdist,latency,collect,memory,load",
+                   help="comma list of: vs, xdist, latency, collect, memory, load (default: all)")
     p.add_argument("--reps", type=int, default=3, help="repetitions of the vs/xdist runs (median)")
     p.add_argument("--max-examples", type=int, default=40, help="per operation, vs/xdist/profile runs")
     p.add_argument("--latency-examples", type=int, default=30)
@@ -425,7 +425,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.reps, args.max_examples, args.latency_examples, args.latency_reps = 1, 5, 5, 1
         args.memory_cases, args.memory_warmup, args.memory_deadline, args.collect_ops = 600, 200, 30.0, 200
     args.only = {s.strip() for s in args.only.split(",") if s.strip()}
-    unknown = args.only - {"vs", "xdist", "latency", "collect", "memory"}
+    unknown = args.only - {"vs", "xdist", "latency", "collect", "memory", "load"}
     if unknown:
         p.error(f"--only: unknown {sorted(unknown)}")
     for name in ("reps", "max_examples", "latency_examples", "latency_reps", "collect_ops", "collect_reps",
@@ -447,6 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.only & {"collect"}:
             bench_collect(work, args, figures, details)
+        if "load" in args.only:  # bench/load_ceiling.py: one Locust process, then a master and 2 workers
+            from load_ceiling import bench_load
+
+            bench_load(figures, details, workers=(0,) if args.quick else (0, 2), log=log)
         if args.only & {"vs", "xdist", "latency", "memory"} or args.profile:
             with DemoStack((), rate_limit=DEMO_RATE) as stack:
                 env = stack_env(stack, stack.token())
