@@ -32,6 +32,7 @@ class Finding:
     known: bool = False
     reason: str | None = None
     count: int = 1
+    browser: dict[str, Any] | None = None  # a real browser's replay: {"verdict": blocked|allowed, "error", ...}
 
     @property
     def key(self) -> tuple[str, str, str, str]:

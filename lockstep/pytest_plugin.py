@@ -16,8 +16,9 @@ import pytest
 from .engine.registry import load_all_checks
 from .errors import LockstepError
 from .plugin import outputs
-from .plugin.fixtures import check_context, har_check, har_replayer, lockstep, parity_check, run_flow, stateful_check
-from .plugin.fixtures import load_check
+from .plugin.browser import cors_browser
+from .plugin.fixtures import (check_context, har_check, har_replayer, load_check, lockstep, parity_check, run_flow,
+                              stateful_check)
 from .plugin.header import header_lines
 from .plugin.options import MARKERS, add_options, build_state
 from .plugin.outcome import LockstepFailure, failure_text, verdict
@@ -30,7 +31,7 @@ __all__ = ["lockstep_schema", "lockstep_settings", "lockstep_operations", "locks
            "lockstep_har_entries", "LockstepFailure",
            # fixtures
            "lockstep", "parity_check", "har_replayer", "har_check", "stateful_check", "run_flow", "check_context",
-           "load_check"]
+           "load_check", "cors_browser"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -72,6 +72,7 @@ class CorsPolicy(_Model):
     headers: list[str] = ["Authorization", "Content-Type"]  # request headers browsers must be allowed to send
     expose: list[str] = []  # response headers scripts must be able to read
     max_age: int | None = Field(None, ge=0)  # seconds; None: not judged
+    browser: bool = False  # replay each CORS finding in headless Chromium (as --cors-browser)
     as_legacy: bool = False
     # Access-Control-Allow-Methods beyond what a path offers: a list the gateway may grant on any path (its one
     # global list), or `as_document` (only each path's own methods); None: an extra granted method is a note

@@ -17,6 +17,7 @@ from ..har import HarReplay
 from ..report import allure_report
 from ..session import LockstepSession
 from ..stateful import Lockstep, explore
+from .browser import confirm_new
 from .progress import Deadline, progress_line
 from .state import ITEM_FINDINGS, LABELLED, STATE
 
@@ -139,6 +140,7 @@ def run_flow(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Calla
             result = lockstep.flows().run(flow, operation, group)
         except NoChecks as exc:
             pytest.fail(f"lockstep: {exc}")
+        confirm_new(request, flow, result.new)
         if result.new:
             found.extend(result.new)
             allure_report.attach_findings(result.new)
@@ -153,7 +155,6 @@ def run_flow(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Calla
 def check_context(lockstep: LockstepSession) -> Callable[..., Any]:
     """`check_context(flow, operation)`: the narrow context a check of `flow` gets (for suites' skip reasons)."""
     return lambda flow, operation: lockstep.flows().context(flow, operation)
-
 
 
 @pytest.fixture

@@ -43,6 +43,9 @@ _OPTIONS: list[tuple[str, str, str, str]] = [  # flag, dest, metavar, help
      "the embedded demo's gateway: python (default) or nginx (a real nginx with njs; $LOCKSTEP_DEMO_GATEWAY)"),
     ("--demo-rate-limit", "lockstep_demo_rate_limit", "N/s",
      "the demo gateway's per-route rate limit (default: the document's x-rate-limit)"),
+    ("--cors-browser", "lockstep_cors_browser", "",
+     "replay each CORS finding in headless Chromium: a finding the browser does not confirm becomes a note "
+     "(or the contract's `cors: {browser: true}`)"),
     ("--har", "lockstep_har", "FILE",
      "replay the requests of this HAR file through the parity comparison (default: the contract's `har`)"),
 ]
@@ -51,7 +54,10 @@ _OPTIONS: list[tuple[str, str, str, str]] = [  # flag, dest, metavar, help
 def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("lockstep", "lockstep: gateway vs legacy contract tests")
     for flag, dest, metavar, text in _OPTIONS:
-        kind = {"type": int} if flag == "--max-examples" else {}
+        kind: dict[str, Any] = {"type": int} if flag == "--max-examples" else {}
+        if not metavar:  # a switch
+            group.addoption(flag, dest=dest, action="store_true", default=False, help=text)
+            continue
         group.addoption(flag, dest=dest, metavar=metavar, help=text, **kind)
     group.addoption("--reports", dest="lockstep_reports", metavar="DIR", default="reports",
                     help="where summary.json, junit.xml and allure-results go (default: reports)")

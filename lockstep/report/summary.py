@@ -46,7 +46,8 @@ def build_summary(*, findings: list[Finding], cases: dict[str, int], operations:
 def _entry(f: Finding) -> dict[str, Any]:
     return {"flow": f.flow, "operation": f.operation, "check": f.check, "location": f.location,
             "legacy": f.legacy, "gateway": f.gateway, "known": f.known, "message": f.message,
-            "reason": f.reason, "count": f.count, "reproducers": f.reproducers}
+            "reason": f.reason, "count": f.count, "reproducers": f.reproducers,
+            **({"browser": f.browser} if f.browser else {})}
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from .expect import actual_legacy, expect
 from .policy import Policy, readable_unasked
 from .probes import actual_request, shown
 from .reading import ACAO, ACEH, at, kept_by_caches, lists, read_problems, unexposed, varies_by_origin
+from .replay import with_unexposed
 from .register import cors_check, finding
 
 __all__: list[str] = []
@@ -43,5 +44,7 @@ def exposed_headers(ctx: CheckContext, policy: Policy) -> Iterator[Finding]:
     wanted = [h for h in expected.expose if not readable_unasked(h)]  # Content-Type & co need no entry
     missing = unexposed(answer, wanted, policy.credentials)
     if missing and not read_problems(answer, origin, policy.credentials):
-        yield finding(ctx, policy, ACEH, f"a script at {origin} cannot read {lists(missing)} of the answer to "
-                      f"{shown(ctx)}: not in Access-Control-Expose-Headers", answer)
+        found = finding(ctx, policy, ACEH, f"a script at {origin} cannot read {lists(missing)} of the answer to "
+                        f"{shown(ctx)}: not in Access-Control-Expose-Headers", answer)
+        with_unexposed(found, missing)
+        yield found

@@ -20,7 +20,7 @@ from ...report.redact import SECRET_HEADERS, redact
 from ...targets import Answer
 from .policy import asked_headers
 
-__all__ = ["browser_probe", "probe_of", "BROWSER"]
+__all__ = ["browser_probe", "probe_of", "with_unexposed", "BROWSER"]
 
 BROWSER = "browser"  # the reproducers key
 _BROWSER_SET = {"origin", "host", "content-length", "connection", "accept-encoding", "user-agent", "accept"}
@@ -48,6 +48,13 @@ def probe_of(finding: Finding) -> dict[str, Any] | None:
     """The browser probe of a CORS finding (None for findings without one, e.g. the burst's note)."""
     text = finding.reproducers.get(BROWSER)
     return json.loads(text) if text else None
+
+
+def with_unexposed(finding: Finding, names: list[str]) -> None:
+    """Name in the finding's probe the headers a script should read and cannot (for the browser's replay)."""
+    probe = probe_of(finding)
+    if probe is not None:
+        finding.reproducers[BROWSER] = json.dumps({**probe, "unexposed": list(names)})
 
 
 def _placeholder(name: str, target: str) -> str:
