@@ -26,10 +26,12 @@ paths:
   /slow:
     get:
       operationId: slow
+      parameters: [{name: n, in: query, required: true, schema: {type: integer}}]
       responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
   /fast:
     get:
       operationId: fast
+      parameters: [{name: n, in: query, required: true, schema: {type: integer}}]
       responses: {"200": {description: ok, content: {application/json: {schema: {type: object}}}}}
 """
 
