@@ -8,6 +8,7 @@ against the document, one quiet request each at rest, Locust's steps, the judgem
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from ..findings import Finding
 from .judge import judge
 from .model import check_operations, load_skip_reason
 from .plan import PlanError, at_rest, build_plan
-from .runner import run_locust
+from .runner import LoadRunError, Remote, run_locust
 
 __all__ = ["skip_reason", "load_requested", "run_load", "LoadOutcome", "PlanError"]
 
@@ -66,9 +67,26 @@ def run_load(session: Any, *, workers: int = 0, html: Path | None = None,
         progress(f"load: {plan.token_note}")
     progress(f"load: {len(plan.steps)} steps ({', '.join(f'{s.rate:g}/s' for s in plan.steps)}), about "
              f"{plan.seconds:.0f} s, {'1 process' if not workers else f'a master and {workers} workers'}")
-    run = run_locust(plan, workers=workers, html=html, progress=progress)
+    if html is not None:  # the plan without secrets: what workers on other hosts are started with
+        html.parent.mkdir(parents=True, exist_ok=True)
+        plan.write(html.parent)
+    remote = remote_workers(os.environ)
+    run = run_locust(plan, workers=workers, html=html, progress=progress, remote=remote)
     findings, figures = judge(run.results, spec)
-    figures.update({"workers": workers, "worker_requests": run.worker_counts,
+    figures.update({"workers": workers + (remote.workers if remote else 0), "worker_requests": run.worker_counts,
                     "total_requests": run.results.get("total_requests"), "seconds": run.seconds,
                     "token_note": plan.token_note, "html": str(html) if html else None})
     return LoadOutcome(findings, figures, run.progress)
+
+
+def remote_workers(env: dict[str, str]) -> Remote | None:
+    """$LOCKSTEP_LOAD_MASTER_BIND (host:port the master listens on) and $LOCKSTEP_LOAD_REMOTE_WORKERS (how many
+    Locust workers on other hosts will join it), or None."""
+    bind, count = env.get("LOCKSTEP_LOAD_MASTER_BIND"), env.get("LOCKSTEP_LOAD_REMOTE_WORKERS")
+    if not bind and not count:
+        return None
+    host, _, port = (bind or "0.0.0.0:5557").rpartition(":")
+    if not host or not port.isdigit() or not (count or "").isdigit() or int(count or 0) < 1:
+        raise LoadRunError("remote load workers need LOCKSTEP_LOAD_MASTER_BIND=host:port and "
+                           "LOCKSTEP_LOAD_REMOTE_WORKERS=N (N >= 1)")
+    return Remote(host, int(port), int(count or 0))

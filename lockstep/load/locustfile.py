@@ -318,7 +318,8 @@ def _count(name: str, **_: Any) -> None:
 def _write(environment: Any, **_: Any) -> None:
     folder = Path(PLAN["results_dir"])
     if isinstance(environment.runner, WorkerRunner):
-        (folder / f"worker-{os.getpid()}.json").write_text(json.dumps({"pid": os.getpid(), "counts": _COUNTS}))
+        if folder.is_dir():  # a worker on another host has no such folder: its counts stay in its log
+            (folder / f"worker-{os.getpid()}.json").write_text(json.dumps({"pid": os.getpid(), "counts": _COUNTS}))
         return
     data = _results(environment)
     data["local_counts"] = _COUNTS

@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from .plan import LoadPlan
 
-__all__ = ["run_locust", "LoadRun", "LoadRunError", "LOCUSTFILE", "START_S", "END_S"]
+__all__ = ["run_locust", "LoadRun", "LoadRunError", "Remote", "LOCUSTFILE", "START_S", "END_S"]
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 START_S = 45.0  # interpreters, gevent and Locust starting, workers joining the master
@@ -51,9 +51,20 @@ class LoadRun:
     html: Path | None = None
 
 
+@dataclass(frozen=True)
+class Remote:
+    """Workers on other hosts joining the master: it binds `host:port` and waits for `workers` of them."""
+
+    host: str
+    port: int
+    workers: int
+
+
 def run_locust(plan: LoadPlan, *, workers: int = 0, html: Path | None = None,
-               progress: Callable[[str], None] = lambda line: None, deadline_s: float | None = None) -> LoadRun:
-    """Run the plan's steps; `workers` 0: one Locust process, N: a master and N local workers."""
+               progress: Callable[[str], None] = lambda line: None, deadline_s: float | None = None,
+               remote: Remote | None = None) -> LoadRun:
+    """Run the plan's steps; `workers` 0: one Locust process, N: a master and N local workers (plus the
+    `remote` ones, which must join within START_S)."""
     if not 0 <= workers <= MAX_WORKERS:
         raise LoadRunError(f"--load-workers must be between 0 and {MAX_WORKERS}, got {workers}")
     deadline = deadline_s if deadline_s is not None else plan.seconds + START_S + END_S
@@ -63,7 +74,7 @@ def run_locust(plan: LoadPlan, *, workers: int = 0, html: Path | None = None,
         started = time.monotonic()
         run = _Children(work, _child_env(plan_file, plan.secrets))
         try:
-            lines = run.start(workers, html)
+            lines = run.start(workers, html, remote)
             seen = _follow(lines, run, started, deadline, progress)
             run.wait_workers(limit=started + deadline)
         finally:
@@ -98,16 +109,17 @@ class _Children:
         self.procs.append(proc)
         return proc
 
-    def start(self, workers: int, html: Path | None) -> IO[bytes]:
+    def start(self, workers: int, html: Path | None, remote: Remote | None = None) -> IO[bytes]:
         report = ["--html", str(html)] if html else []
         if html:
             html.parent.mkdir(parents=True, exist_ok=True)
-        if workers == 0:
+        if workers == 0 and remote is None:
             master = self._spawn(report, "master", pipe=True)
         else:
-            port = _free_port()
-            master = self._spawn(["--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-                                  "--expect-workers", str(workers), "--expect-workers-max-wait", str(int(START_S)),
+            host, port = (remote.host, remote.port) if remote else ("127.0.0.1", _free_port())
+            expect = workers + (remote.workers if remote else 0)
+            master = self._spawn(["--master", "--master-bind-host", host, "--master-bind-port", str(port),
+                                  "--expect-workers", str(expect), "--expect-workers-max-wait", str(int(START_S)),
                                   *report], "master", pipe=True)
             for i in range(workers):
                 self._spawn(["--worker", "--master-host", "127.0.0.1", "--master-port", str(port)], f"worker-{i}")

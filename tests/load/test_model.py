@@ -91,3 +91,15 @@ def test_the_skip_reason_says_how_to_run_it(tmp_path):
     reason = skip_reason(contract(tmp_path, TARGETS + LOAD), "staging", "")
     assert "-m load" in reason and "--load-workers" in reason
     assert skip_reason(contract(tmp_path, TARGETS + LOAD), "staging", "load") is None
+
+
+def test_lockstep_never_imports_locust_or_gevent_in_its_own_process():
+    """Locust patches its process with gevent when imported: only its child processes may import it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, lockstep.pytest_plugin, lockstep.load.flow, lockstep.load.runner, lockstep.load.judge, "
+            "lockstep.report.load_chart; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('locust', 'gevent', 'geventhttpclient')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -2,6 +2,8 @@
 workers whose request counts must add up to the master's figures. Bounded: a deadline kills them all."""
 
 import json
+import subprocess
+import sys
 
 import psutil
 import pytest
@@ -98,3 +100,36 @@ def test_a_run_past_its_deadline_is_stopped_and_leaves_no_process(tmp_path):
 def test_workers_out_of_bounds_are_refused_before_anything_starts():
     with pytest.raises(LoadRunError, match="between 0 and 32"):
         run_locust(plan_for(TinyServer(), [5], "10/s"), workers=-1)
+
+
+def test_a_worker_started_by_hand_joins_the_master_as_the_readme_says(tmp_path):
+    """The remote form: a Locust worker started with the plan (no secret in it) and the secrets in its
+    environment joins lockstep's master, which waits for it (LOCKSTEP_LOAD_MASTER_BIND / _REMOTE_WORKERS)."""
+    from lockstep.load.flow import remote_workers
+    from lockstep.load.runner import LOCUSTFILE, _child_env, _free_port
+
+    with TinyServer() as server:
+        plan = plan_for(server, [10], "20/s")
+        port = _free_port()
+        remote = remote_workers({"LOCKSTEP_LOAD_MASTER_BIND": f"127.0.0.1:{port}", "LOCKSTEP_LOAD_REMOTE_WORKERS": "1"})
+        env = _child_env(plan.write(tmp_path), plan.secrets)
+        cmd = [sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--worker", "--master-host", "127.0.0.1",
+               "--master-port", str(port)]
+        worker = subprocess.Popen(cmd, env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            run = run_locust(plan, workers=0, remote=remote)
+            assert worker.wait(timeout=30) == 0  # the master told it to quit
+        finally:
+            worker.kill()
+            worker.wait()
+    check_steps_were_offered(run.results, plan)
+    assert run.results["workers"] == 1 and run.results["local_counts"] == {}
+    assert json.loads(next(tmp_path.glob("worker-*.json")).read_text())["counts"]  # it wrote where its plan said
+
+
+def test_remote_workers_need_both_settings():
+    from lockstep.load.flow import remote_workers
+
+    assert remote_workers({}) is None
+    with pytest.raises(LoadRunError, match="LOCKSTEP_LOAD_REMOTE_WORKERS=N"):
+        remote_workers({"LOCKSTEP_LOAD_MASTER_BIND": "0.0.0.0:5557"})
