@@ -24,11 +24,11 @@ from .plugin.options import MARKERS, add_options, build_state
 from .plugin.outcome import LockstepFailure, failure_text, verdict
 from .plugin.state import STATE, activate, deactivate, state_of
 from .plugin.suite import (lockstep_har_entries, lockstep_operations, lockstep_scenarios, lockstep_schema,
-                           lockstep_settings)
+                           lockstep_settings, none_to_run)
 from .plugin.xdist import XdistHooks
 
 __all__ = ["lockstep_schema", "lockstep_settings", "lockstep_operations", "lockstep_scenarios",
-           "lockstep_har_entries", "LockstepFailure",
+           "lockstep_har_entries", "none_to_run", "LockstepFailure",
            # fixtures
            "lockstep", "parity_check", "har_replayer", "har_check", "stateful_check", "run_flow", "check_context",
            "load_check", "cors_browser"]

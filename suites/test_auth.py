@@ -10,14 +10,21 @@ key on staging, no token, no CORS policy, a profile without bursts) is skipped, 
 
 import pytest
 
-from lockstep.pytest_plugin import lockstep_operations
+from lockstep.pytest_plugin import lockstep_operations, none_to_run
 
 OPERATIONS = lockstep_operations()
-PROTECTED = [op for op in OPERATIONS if op.protected]
-SCOPED = [op for op in PROTECTED if op.scopes]
-PUBLIC = [op for op in OPERATIONS if not op.protected]
-READS = [op for op in OPERATIONS if op.method == "GET"]
-PROTECTED_READS = [op for op in READS if op.protected]
+_PROTECTED = [op for op in OPERATIONS if op.protected]
+PROTECTED = _PROTECTED or none_to_run("none-protected", "no operation tested here declares a `security` "
+                                      "requirement (a Swagger 2.0 document without `security`, or only public "
+                                      "operations), so there is no token to refuse")
+SCOPED = [op for op in _PROTECTED if op.scopes] or none_to_run(
+    "none-scoped", "no protected operation names a scope (oauth2 scopes in `security`), so no 403 to expect")
+PUBLIC = [op for op in OPERATIONS if not op.protected] or none_to_run(
+    "none-public", "every operation tested here is protected: no public operation to call without a token")
+READS = [op for op in OPERATIONS if op.method == "GET"] or none_to_run(
+    "no-reads", "no GET operation is tested here, so no identity probe through a read")
+PROTECTED_READS = [op for op in OPERATIONS if op.method == "GET" and op.protected] or none_to_run(
+    "no-protected-read", "no protected GET is tested here: the latency figures and the invalid-token burst need one")
 BURST_TARGET = PROTECTED_READS[:1]
 
 pytestmark = pytest.mark.auth
