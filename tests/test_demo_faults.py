@@ -114,6 +114,12 @@ def expose_internal(s: DemoStack, c: httpx.Client) -> bool:
     return c.get(f"{s.gateway_url}/internal/stats").status_code == 200  # no token: the old DNS's way
 
 
+def identity_trusted_on_public(s: DemoStack, c: httpx.Client) -> bool:
+    s.clear_upstream_log()
+    c.get(f"{s.gateway_url}/health", headers={"X-User-Id": "other-user"})  # public: no token
+    return any(e["path"] == "/health" and e["headers"].get("x-user-id") == "other-user" for e in s.upstream_log())
+
+
 PROBES: dict[str, Probe] = {
     "missing-route": missing_route, "status-rewrite": status_rewrite, "drop-cache-control": drop_cache_control,
     "drop-null-fields": drop_null_fields, "query-plus-decoded": query_plus_decoded,
@@ -123,6 +129,7 @@ PROBES: dict[str, Probe] = {
     "auth-scheme-case-sensitive": auth_scheme_case_sensitive, "auth-expired-accepted": auth_expired_accepted,
     "auth-alg-none-accepted": auth_alg_none_accepted, "drop-request-body-field": drop_request_body_field,
     "slow-route": slow_route, "expose-internal": expose_internal,
+    "identity-trusted-on-public": identity_trusted_on_public,
 }
 
 

@@ -2,7 +2,9 @@
 
 Started by DemoStack as `python -m lockstep.demo.serve ...`. When the three servers listen, it prints
 ONE JSON line on stdout (URLs, the signing key PEM and kid: only the parent reads it) and nothing
-else. It stops on SIGTERM/SIGINT, and by itself when its parent process goes away.
+else. It stops on SIGTERM/SIGINT, and by itself when its parent process goes away. With `--gateway
+nginx` the gateway is a real nginx (lockstep/demo/nginx), started as this process's child once the
+legacy and the auth service listen, and stopped with it; the stack also stops if nginx dies.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from lockstep.demo.faults import UnknownFaultError, parse_fault_list
 from lockstep.demo.gateway import PREFIX, GatewayConfig, create_gateway_app
 from lockstep.rates import parse_rate
 from lockstep.demo.legacy import create_legacy_app
+from lockstep.demo.nginx.process import NginxGateway
 from lockstep.demo.routes import load_spec
 
 PARENT_POLL = 0.5
@@ -46,6 +49,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--upstream-delay-ms", type=int, default=0)
     parser.add_argument("--rate-limit", default=None)
     parser.add_argument("--spec", type=Path, default=None)
+    parser.add_argument("--gateway", choices=("python", "nginx"), default="python")
     return parser.parse_args(argv)
 
 
@@ -79,10 +83,10 @@ async def wait_started(servers: list[_Server], tasks: list[asyncio.Task[None]]) 
         await asyncio.sleep(0.01)
 
 
-async def watch(servers: list[_Server], stop: asyncio.Event) -> None:
-    """Ask every server to exit on a signal or when the parent process is gone."""
+async def watch(servers: list[_Server], stop: asyncio.Event, nginx: NginxGateway | None = None) -> None:
+    """Ask every server to exit on a signal, when the parent process is gone, or when nginx died."""
     parent = os.getppid()
-    while not stop.is_set() and os.getppid() == parent:
+    while not stop.is_set() and os.getppid() == parent and not (nginx and nginx.died()):
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), PARENT_POLL)
     for server in servers:
@@ -93,31 +97,38 @@ async def run(args: argparse.Namespace) -> None:
     faults = parse_fault_list(args.faults)
     if args.rate_limit:
         parse_rate(args.rate_limit)
-    socks = [bind_loopback() for _ in range(3)]
-    legacy_url, auth_url, gateway_url = (url_of(s) for s in socks)
+    python_gateway = args.gateway == "python"
+    socks = [bind_loopback() for _ in range(3 if python_gateway else 2)]
+    legacy_url, auth_url, *own_gateway = (url_of(s) for s in socks)
     key, spec = SigningKey.generate(), load_spec(args.spec)
-    config = GatewayConfig(upstream_url=legacy_url, jwks_url=f"{auth_url}/.well-known/jwks.json",
-                           faults=faults, rate_limit=args.rate_limit, spec=spec)
-    apps = [create_legacy_app(spec, upstream_delay_ms=args.upstream_delay_ms), create_auth_app(key, faults),
-            create_gateway_app(config)]
+    nginx = None if python_gateway else NginxGateway(spec, legacy_url, auth_url, faults=faults,
+                                                       rate_limit=args.rate_limit)
+    apps = [create_legacy_app(spec, upstream_delay_ms=args.upstream_delay_ms), create_auth_app(key, faults)]
+    if python_gateway:
+        apps.append(create_gateway_app(GatewayConfig(upstream_url=legacy_url, faults=faults, spec=spec,
+                                                     jwks_url=f"{auth_url}/.well-known/jwks.json",
+                                                     rate_limit=args.rate_limit)))
     servers = [make_server(app) for app in apps]
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     tasks = [asyncio.create_task(s.serve(sockets=[sock])) for s, sock in zip(servers, socks)]
-    watcher = asyncio.create_task(watch(servers, stop))
+    watcher = asyncio.create_task(watch(servers, stop, nginx))
     try:
         await wait_started(servers, tasks)
-    except RuntimeError:
+        gateway_url = own_gateway[0] if nginx is None else nginx.start().url  # main thread: see NginxGateway
+        ready = {"legacy_url": legacy_url, "auth_url": auth_url, "gateway_url": gateway_url + PREFIX,
+                 "issuer": ISSUER, "audience": AUDIENCE, "kid": key.kid, "signing_key_pem": key.private_pem,
+                 "faults": list(faults), "pid": os.getpid(), "gateway": args.gateway,
+                 "gateway_pid": os.getpid() if nginx is None else nginx.pid}
+        sys.stdout.write(json.dumps(ready) + "\n")
+        sys.stdout.flush()
+        await asyncio.gather(*tasks, watcher)
+    finally:
         stop.set()
-        raise
-    ready = {"legacy_url": legacy_url, "auth_url": auth_url, "gateway_url": gateway_url + PREFIX,
-             "issuer": ISSUER, "audience": AUDIENCE, "kid": key.kid, "signing_key_pem": key.private_pem,
-             "faults": list(faults), "pid": os.getpid()}
-    sys.stdout.write(json.dumps(ready) + "\n")
-    sys.stdout.flush()
-    await asyncio.gather(*tasks, watcher)
+        if nginx is not None:
+            nginx.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

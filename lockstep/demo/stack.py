@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import tempfile
@@ -19,9 +20,11 @@ import jwt
 
 from lockstep.demo.auth_service import CLIENTS, SCOPES, default_claims
 from lockstep.demo.faults import validate_faults
+from lockstep.demo.nginx import check_nginx
 from lockstep.rates import parse_rate
 
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # so the child imports this same lockstep
+GATEWAYS = ("python", "nginx")
 
 
 class DemoStack:
@@ -29,10 +32,12 @@ class DemoStack:
 
     def __init__(self, faults: Sequence[str] = (), *, upstream_delay_ms: int = 0,
                  rate_limit: str | None = None, spec_path: Path | None = None, gateway: str = "python") -> None:
-        if gateway != "python":  # the nginx gateway lands with lockstep/demo/nginx
-            raise ValueError(f"unknown demo gateway {gateway!r}")
+        if gateway not in GATEWAYS:
+            raise ValueError(f"unknown demo gateway {gateway!r}; known: {', '.join(GATEWAYS)}")
         self.gateway_kind = gateway
         self.faults: tuple[str, ...] = validate_faults(faults.split(",") if isinstance(faults, str) else faults)
+        if gateway == "nginx":  # before any process starts: one clear line if nginx cannot do it
+            check_nginx(self.faults)
         if rate_limit is not None:
             parse_rate(rate_limit)
         if spec_path is not None and not Path(spec_path).is_file():
@@ -43,6 +48,7 @@ class DemoStack:
         self.legacy_url = self.gateway_url = self.auth_url = self.token_url = self.jwks_url = ""
         self.issuer = self.audience = self.signing_key_pem = self.kid = ""
         self.pid: int | None = None
+        self.gateway_pid: int | None = None  # the nginx process, or the child itself (python gateway)
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._client: httpx.Client | None = None
@@ -80,6 +86,18 @@ class DemoStack:
         if self._client is not None:
             self._client.close()
             self._client = None
+        self._reap_nginx()
+
+    def _reap_nginx(self) -> None:
+        """The child stops its nginx, and the kernel signals nginx if the child was killed: make sure."""
+        pid, self.gateway_pid = self.gateway_pid, None
+        if self.gateway_kind != "nginx" or pid is None:
+            return
+        deadline = time.monotonic() + 3
+        while _is_our_nginx(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _is_our_nginx(pid):
+            os.kill(pid, signal.SIGKILL)
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -101,11 +119,12 @@ class DemoStack:
         self.stop()
 
     def __repr__(self) -> str:
-        return f"DemoStack(faults={list(self.faults)!r}, gateway_url={self.gateway_url!r})"
+        return (f"DemoStack(faults={list(self.faults)!r}, gateway={self.gateway_kind!r}, "
+                f"gateway_url={self.gateway_url!r})")
 
     def _command(self) -> list[str]:
         cmd = [sys.executable, "-m", "lockstep.demo.serve", "--faults", ",".join(self.faults),
-               "--upstream-delay-ms", str(self.upstream_delay_ms)]
+               "--upstream-delay-ms", str(self.upstream_delay_ms), "--gateway", self.gateway_kind]
         if self.rate_limit:
             cmd += ["--rate-limit", self.rate_limit]
         if self.spec_path is not None:
@@ -146,7 +165,7 @@ class DemoStack:
         self.jwks_url = f"{self.auth_url}/.well-known/jwks.json"
         self.issuer, self.audience, self.kid = ready["issuer"], ready["audience"], ready["kid"]
         self.signing_key_pem = ready["signing_key_pem"]
-        self.pid = ready["pid"]
+        self.pid, self.gateway_pid = ready["pid"], ready["gateway_pid"]
 
     # ------------------------------------------------------------ tokens
 
@@ -179,6 +198,8 @@ class DemoStack:
 
     def gateway_log(self) -> list[dict[str, Any]]:
         """Every request the gateway received (method, path, time), its own answers included."""
+        if self.gateway_kind != "python":
+            raise RuntimeError(f"the {self.gateway_kind} demo gateway keeps no request log")
         return list(self._http("GET", self.gateway_url.rsplit("/api", 1)[0] + "/__demo__/log").json())
 
     def _http(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -189,3 +210,13 @@ class DemoStack:
         response = self._client.request(method, url, **kwargs)
         response.raise_for_status()
         return response
+
+
+def _is_our_nginx(pid: int) -> bool:
+    """A live (not zombie) nginx run from a lockstep prefix directory: never signal anything else."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z" and b"nginx" in cmdline and b"lockstep-nginx-" in cmdline
