@@ -138,3 +138,9 @@ class _RunHooks:
             return
         if not getattr(self.config.option, "collectonly", False):  # collecting is not a run: no summary
             outputs.finish(self.config, state, exitstatus)
+        if state.exit_reason:
+            # pytest would print its `! _pytest.outcomes.Exit: ... !` banner above the stats line; the reason
+            # is printed once, plainly, as the run's last line instead (pytest_unconfigure)
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None and hasattr(reporter, "_keyboardinterrupt_memo"):
+                reporter._keyboardinterrupt_memo = None
