@@ -121,7 +121,8 @@ async def run(args: argparse.Namespace) -> None:
         ready = {"legacy_url": legacy_url, "auth_url": auth_url, "gateway_url": gateway_url + PREFIX,
                  "issuer": ISSUER, "audience": AUDIENCE, "kid": key.kid, "signing_key_pem": key.private_pem,
                  "faults": list(faults), "pid": os.getpid(), "gateway": args.gateway,
-                 "gateway_pid": os.getpid() if nginx is None else nginx.pid}
+                 "gateway_pid": os.getpid() if nginx is None else nginx.pid,
+                 "gateway_dir": None if nginx is None else str(nginx.prefix)}
         sys.stdout.write(json.dumps(ready) + "\n")
         sys.stdout.flush()
         await asyncio.gather(*tasks, watcher)

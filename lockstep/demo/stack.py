@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -49,6 +50,7 @@ class DemoStack:
         self.issuer = self.audience = self.signing_key_pem = self.kid = ""
         self.pid: int | None = None
         self.gateway_pid: int | None = None  # the nginx process, or the child itself (python gateway)
+        self._gateway_dir: str | None = None  # nginx's prefix directory
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._client: httpx.Client | None = None
@@ -98,6 +100,9 @@ class DemoStack:
             time.sleep(0.05)
         if _is_our_nginx(pid):
             os.kill(pid, signal.SIGKILL)
+        folder, self._gateway_dir = self._gateway_dir, None
+        if folder and Path(folder).name.startswith("lockstep-nginx-"):  # left behind if the child was killed
+            shutil.rmtree(folder, ignore_errors=True)
 
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -166,6 +171,7 @@ class DemoStack:
         self.issuer, self.audience, self.kid = ready["issuer"], ready["audience"], ready["kid"]
         self.signing_key_pem = ready["signing_key_pem"]
         self.pid, self.gateway_pid = ready["pid"], ready["gateway_pid"]
+        self._gateway_dir = ready.get("gateway_dir")
 
     # ------------------------------------------------------------ tokens
 

@@ -165,9 +165,9 @@ def test_start_and_stop_leave_no_nginx_no_port_and_no_directory() -> None:
     stack = DemoStack(gateway="nginx").start()
     pid, url = stack.gateway_pid, stack.gateway_url
     assert pid is not None and pid != stack.pid
-    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    prefix = Path(argv[argv.index(b"-p") + 1].decode())
-    assert argv[0].endswith(b"nginx") and (prefix / "nginx.conf").is_file() and port_open(url)
+    prefix = prefix_of(pid)
+    assert Path(f"/proc/{pid}/exe").resolve().name == "nginx" and (prefix / "nginx.conf").is_file()
+    assert port_open(url)
     stack.stop()
     stack.stop()
     assert not nginx_alive(pid) and not port_open(url) and not prefix.exists()
@@ -180,14 +180,21 @@ def wait_gone(pids: list[int], seconds: float = 10.0) -> bool:
     return not any(nginx_alive(p) for p in pids)
 
 
+def prefix_of(pid: int) -> Path:
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    return Path(argv[argv.index(b"-p") + 1].decode())
+
+
 def test_nginx_dies_with_a_killed_demo_child() -> None:
     stack = DemoStack(gateway="nginx").start()
     try:
         assert stack.pid is not None and stack.gateway_pid is not None
+        prefix = prefix_of(stack.gateway_pid)
         os.kill(stack.pid, signal.SIGKILL)  # no cleanup: the kernel's parent-death signal must do it
         assert wait_gone([stack.gateway_pid]), "nginx outlived the demo's child"
     finally:
         stack.stop()
+    assert not prefix.exists()  # the parent removes what the killed child could not
 
 
 def test_nginx_dies_with_the_parent_of_the_stack() -> None:

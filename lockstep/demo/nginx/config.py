@@ -205,16 +205,16 @@ def _limits(spec: dict[str, Any], table: RouteTable, override: str | None) -> tu
     }}
     limit_req_zone $limit_key_{index} zone=limit_{index}:1m rate={nginx_rate(rate)};  # {rate:g}/s, burst {burst}
 """)
-        retry += [f"        {name} {max(1, math.ceil(1 / rate))};" for name in names]
+        if math.ceil(1 / rate) != math.ceil(1 / limiter.rate):
+            retry += [f"        {name} {max(1, math.ceil(1 / rate))};\n" for name in names]
     directives = "".join(f"        limit_req zone=limit_{i} burst={max(0, burst - 1)} nodelay;\n"
                          for i, (_, burst) in enumerate(sorted(by_limit), 1))
-    retry_map = "\n".join(retry)
+    retry_map = "".join(retry)
     return directives, f"""
     # Rate limits: the document's x-rate-limit per operation and client. A token bucket of `burst`
     # is limit_req's burst=burst-1 (the request itself is not excess); Retry-After is one refill.
 {"".join(zones)}    map $op_id $retry_after {{
-{retry_map}
-        default 1;
+{retry_map}        default {max(1, math.ceil(1 / limiter.rate))};
     }}
     map $status $gw_retry_after {{ 429 $retry_after; default ""; }}
 """

@@ -20,7 +20,7 @@ CONF, PROXY, JS = "nginx.conf", "legacy-proxy.conf", "lockstep.js"
 _HTML_4XX = "400 401 402 403 404 405 406 407 408 409 410 411 412 413 414 415 416 417 421 422 423 424 425 426 " \
             "428 431 451"  # every 4xx but the gateway's own 429
 
-__all__ = ["NGINX_FAULTS", "UnsupportedFaultError", "FaultFormError", "apply_faults", "check_faults"]
+__all__ = ["NGINX_FAULTS", "PYTHON_ONLY", "UnsupportedFaultError", "FaultFormError", "apply_faults", "check_faults"]
 
 
 class UnsupportedFaultError(ValueError):
@@ -254,6 +254,10 @@ NGINX_FAULTS: dict[str, Edit] = {
     "identity-trusted-on-public": identity_trusted_on_public,
     "auth-slow-signing": _unchanged, "auth-pool-exhausted": _unchanged,  # the auth service's, not nginx's
 }
+
+
+# faults deliberately left without an nginx form (asking nginx for one is an UnsupportedFaultError)
+PYTHON_ONLY: frozenset[str] = frozenset()
 
 
 def check_faults(faults: Iterable[str]) -> None:
