@@ -17,7 +17,7 @@ from .engine.registry import load_all_checks
 from .errors import LockstepError
 from .plugin import outputs
 from .plugin.browser import cors_browser
-from .plugin.fixtures import (check_context, har_check, har_replayer, load_check, lockstep, parity_check, run_flow,
+from .plugin.fixtures import (har_check, har_replayer, load_check, lockstep, parity_check, run_flow,
                               stateful_check)
 from .plugin.header import header_lines
 from .plugin.options import MARKERS, add_options, build_state
@@ -30,7 +30,7 @@ from .plugin.xdist import XdistHooks
 __all__ = ["lockstep_schema", "lockstep_settings", "lockstep_operations", "lockstep_scenarios",
            "lockstep_har_entries", "none_to_run", "LockstepFailure",
            # fixtures
-           "lockstep", "parity_check", "har_replayer", "har_check", "stateful_check", "run_flow", "check_context",
+           "lockstep", "parity_check", "har_replayer", "har_check", "stateful_check", "run_flow",
            "load_check", "cors_browser"]
 
 

@@ -1,6 +1,6 @@
 """What a check receives: the operation, a `send`, its own policy slice, the document's operations, a
 per-run cache and a place for figures. No session: a check is unit-testable with `httpx.MockTransport`
-targets and an in-memory document (see tests/unit/helpers.py `check_context`)."""
+targets and an in-memory document (see tests/unit/helpers.py `flow_runner`)."""
 
 from __future__ import annotations
 

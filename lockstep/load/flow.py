@@ -18,10 +18,10 @@ from typing import Any
 from ..findings import Finding
 from .judge import judge
 from .model import check_operations, load_skip_reason
-from .plan import PlanError, at_rest, build_plan
+from .plan import LoadTargets, PlanError, at_rest, build_plan
 from .runner import LoadRunError, Remote, run_locust
 
-__all__ = ["skip_reason", "load_requested", "run_load", "LoadOutcome", "PlanError"]
+__all__ = ["skip_reason", "load_requested", "run_load", "LoadOutcome", "LoadTargets", "PlanError"]
 
 _NAMED = re.compile(r"(?<![\w.-])load(?![\w.-])")
 _NEGATED = re.compile(r"\bnot\s+\(?\s*load(?![\w.-])")
@@ -50,17 +50,15 @@ class LoadOutcome:
     progress: list[str] = field(default_factory=list)
 
 
-def run_load(session: Any, *, workers: int = 0, html: Path | None = None,
-             progress: Callable[[str], None] = lambda line: None,
-             demo_client: tuple[str, str] | None = None) -> LoadOutcome:
+def run_load(targets: LoadTargets, *, workers: int = 0, html: Path | None = None,
+             progress: Callable[[str], None] = lambda line: None) -> LoadOutcome:
     """Plan, check at rest, run Locust, judge. Raises ContractError (an operation not in the document),
     PlanError (an example that fails at rest) or lockstep.load.runner.LoadRunError (no results)."""
-    contract = session.settings.contract
+    contract = targets.contract
     spec = contract.load
-    operations = session.document_operations
-    check_operations(spec, [op.label for op in operations], file=contract.file)
-    plan = build_plan(session, spec, operations, demo_client)
-    problems = at_rest(plan, session)
+    check_operations(spec, [op.label for op in targets.operations], file=contract.file)
+    plan = build_plan(targets, spec)
+    problems = at_rest(plan, targets)
     if problems:
         raise PlanError("; ".join(problems) + ": load needs operations whose example requests succeed at rest")
     if plan.token_note:

@@ -18,10 +18,11 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from ..contract import DEMO, LoadSpec
+from ..contract import LoadSpec
+from ..targets import Target
 from .model import Step, steps_of, token_ratio
 
-__all__ = ["LoadPlan", "build_plan", "token_source", "at_rest", "PlanError", "READ_TIMEOUT_CAP_S"]
+__all__ = ["LoadPlan", "build_plan", "token_source", "at_rest", "PlanError", "READ_TIMEOUT_CAP_S", "LoadTargets"]
 
 READ_TIMEOUT_CAP_S = 10.0  # under load, an answer slower than this is a failure (`transport` timeout)
 SETTLE_S = 1.0  # the first second of each step adds users: not judged
@@ -50,18 +51,30 @@ class LoadPlan:
         return sum(s.seconds for s in self.steps)
 
 
-def token_source(session: Any, demo_client: tuple[str, str] | None = None
-                 ) -> tuple[dict[str, Any] | None, dict[str, str], str | None]:
+@dataclass(frozen=True)
+class LoadTargets:
+    """What the load flow needs of a run: the contract, the document's operations, the two targets (started),
+    and the embedded demo's token URL and client (id, secret) when the gateway is the demo's."""
+
+    contract: Any
+    operations: list[Any]
+    legacy: Target
+    gateway: Target
+    demo_token_url: str | None = None
+    demo_client: tuple[str, str] | None = None
+
+
+def token_source(targets: LoadTargets) -> tuple[dict[str, Any] | None, dict[str, str], str | None]:
     """(where token requests go, their client credentials, why none): the gateway's client-credentials auth,
-    else the embedded demo's auth service with `demo_client` (id, secret; the plugin knows the demo's)."""
-    auth = session.settings.contract.targets.gateway.auth
+    else the embedded demo's auth service with its own client."""
+    auth = targets.contract.targets.gateway.auth
     if auth is not None and auth.token_url and auth.client_id and auth.client_secret:
         return ({"url": auth.token_url, "scope": auth.scope, "label": _label(auth.token_url)},
                 {"client_id": auth.client_id, "client_secret": auth.client_secret.get_secret_value()}, None)
-    if session.stack is not None and session.settings.gateway_url == DEMO and demo_client is not None:
-        url = session.stack.token_url
+    if targets.demo_token_url and targets.demo_client is not None:
+        url, client = targets.demo_token_url, targets.demo_client
         return ({"url": url, "scope": None, "label": _label(url)},
-                {"client_id": demo_client[0], "client_secret": demo_client[1]}, None)
+                {"client_id": client[0], "client_secret": client[1]}, None)
     return None, {}, ("the gateway's auth has no token URL (a static bearer token): the token service is not "
                       "loaded; give targets.gateway.auth token_url, client_id and client_secret to load it")
 
@@ -70,14 +83,13 @@ def _label(url: str) -> str:
     return f"POST {urlsplit(url).path or '/'}"
 
 
-def build_plan(session: Any, spec: LoadSpec, operations: list[Any],
-               demo_client: tuple[str, str] | None = None) -> LoadPlan:
-    """`operations`: the document's (lockstep.operations.Operation); the contract's are picked by label
-    (lockstep.load.model.check_operations has checked they exist). `session`: started (targets built)."""
-    by_label = {op.label: op for op in operations}
+def build_plan(targets: LoadTargets, spec: LoadSpec) -> LoadPlan:
+    """The contract's operations are picked from the document's by label (lockstep.load.model.check_operations
+    has checked they exist)."""
+    by_label = {op.label: op for op in targets.operations}
     chosen = [by_label[label] for label in spec.operations]
-    legacy, gateway = session.legacy, session.gateway
-    token, credentials, note = token_source(session, demo_client) if spec.token_rate else (None, {}, None)
+    legacy, gateway = targets.legacy, targets.gateway
+    token, credentials, note = token_source(targets) if spec.token_rate else (None, {}, None)
     timeouts = gateway.spec.timeout
     data = {
         "gateway": {"base_url": gateway.base_url, "verify": gateway.spec.verify},
@@ -96,18 +108,18 @@ def build_plan(session: Any, spec: LoadSpec, operations: list[Any],
     return LoadPlan(spec, [Step(**s) for s in data["steps"]], data, secrets, note)
 
 
-def at_rest(plan: LoadPlan, session: Any) -> list[str]:
+def at_rest(plan: LoadPlan, targets: LoadTargets) -> list[str]:
     """One quiet request per operation and target, and one token request: what failed (empty: all fine)."""
     problems = []
     for op in plan.data["operations"]:
-        for target in (session.legacy, session.gateway):
+        for target in (targets.legacy, targets.gateway):
             request = target.client.build_request(op["method"], target.base_url + op["path"], headers=target.headers)
             answer = target.send(request)
             if not answer.ok or not 200 <= (answer.status or 0) < 400:
                 problems.append(f"{op['label']} answers {answer.status or answer.error} at rest on {target.name}")
     token = plan.data["token"]
     if token is not None:
-        problem = _token_at_rest(token, plan.secrets, session.gateway.spec.verify)
+        problem = _token_at_rest(token, plan.secrets, targets.gateway.spec.verify)
         if problem:
             problems.append(problem)
     return problems

@@ -10,6 +10,7 @@ from typing import Any
 import allure
 import pytest
 
+from ..contract import DEMO
 from ..engine.flows import NoChecks
 from ..errors import ContractError, LockstepError, UnsafeRequestError
 from ..findings import Finding
@@ -21,7 +22,7 @@ from .browser import confirm_new
 from .progress import Deadline, progress_line
 from .state import ITEM_FINDINGS, LABELLED, STATE
 
-__all__ = ["lockstep", "parity_check", "har_check", "stateful_check", "run_flow", "check_context",
+__all__ = ["lockstep", "parity_check", "har_check", "stateful_check", "run_flow",
            "load_check"]
 
 
@@ -151,11 +152,6 @@ def run_flow(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Calla
     return run
 
 
-@pytest.fixture
-def check_context(lockstep: LockstepSession) -> Callable[..., Any]:
-    """`check_context(flow, operation)`: the narrow context a check of `flow` gets (for suites' skip reasons)."""
-    return lambda flow, operation: lockstep.flows().context(flow, operation)
-
 
 @pytest.fixture
 def load_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Callable[[], None]:
@@ -165,7 +161,7 @@ def load_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Cal
     `loadable: true`. Progress lines are printed per step; figures go to summary.json (`figures.load`),
     the chart to Allure, Locust's own HTML report to <reports>/load/locust.html.
     """
-    from ..load.flow import PlanError, run_load, skip_reason
+    from ..load.flow import LoadTargets, PlanError, run_load, skip_reason
     from ..load.runner import LoadRunError
     from ..report.load_chart import load_chart
 
@@ -179,8 +175,8 @@ def load_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Cal
             pytest.skip(reason)
         html = Path(config.option.lockstep_reports) / "load" / "locust.html"
         try:
-            outcome = run_load(lockstep, workers=config.option.lockstep_load_workers, html=html,
-                               progress=lambda line: progress_line(config, line), demo_client=_demo_client(lockstep))
+            outcome = run_load(_load_targets(lockstep, LoadTargets), workers=config.option.lockstep_load_workers,
+                               html=html, progress=lambda line: progress_line(config, line))
         except ContractError as exc:
             config.stash[STATE].exit_reason = str(exc)
             pytest.exit(f"lockstep: {exc}", returncode=4)
@@ -197,10 +193,12 @@ def load_check(lockstep: LockstepSession, request: pytest.FixtureRequest) -> Cal
     return check
 
 
-def _demo_client(session: LockstepSession) -> tuple[str, str] | None:
-    """The embedded demo's own OAuth client, for its token URL (None when no demo stack runs)."""
-    if session.stack is None:
-        return None
-    from ..demo.auth_service import CLIENTS
+def _load_targets(session: LockstepSession, kind: Any) -> Any:
+    """What the load flow needs of the run; with the embedded demo, its token URL and its own OAuth client."""
+    demo_url = client = None
+    if session.stack is not None and session.settings.gateway_url == DEMO:
+        from ..demo.auth_service import CLIENTS
 
-    return "lockstep-demo", CLIENTS["lockstep-demo"].secret
+        demo_url, client = session.stack.token_url, ("lockstep-demo", CLIENTS["lockstep-demo"].secret)
+    return kind(session.settings.contract, session.document_operations, session.legacy, session.gateway,
+                demo_url, client)
