@@ -115,9 +115,13 @@ def expose_internal(s: DemoStack, c: httpx.Client) -> bool:
 
 
 def identity_trusted_on_public(s: DemoStack, c: httpx.Client) -> bool:
-    s.clear_upstream_log()
-    c.get(f"{s.gateway_url}/health", headers={"X-User-Id": "other-user"})  # public: no token
-    return any(e["path"] == "/health" and e["headers"].get("x-user-id") == "other-user" for e in s.upstream_log())
+    """A public route greets whoever the client's X-User-Id names, token or not; a protected one still takes
+    the caller from the token."""
+    forged = {"X-User-Id": "other-user"}
+    greeted = [c.get(f"{s.gateway_url}/greeting", headers={**forged, **token}).json()["user"]
+               for token in ({}, auth(s))]
+    me = c.get(f"{s.gateway_url}/users/me", headers={**forged, **auth(s)}).json()["id"]
+    return greeted == ["other-user", "other-user"] and me == "demo-user"
 
 
 PROBES: dict[str, Probe] = {
@@ -167,7 +171,7 @@ class StackPool:
 
 @pytest.fixture(scope="module")
 def stacks() -> Iterator[StackPool]:
-    pool = StackPool(list(KNOWN_FAULTS))
+    pool = StackPool(GATEWAY_FAULTS)
     try:
         yield pool
     finally:
@@ -186,12 +190,16 @@ def faithful() -> Iterator[DemoStack]:
         yield running
 
 
+# the auth service's faults show only under load: their probes are tests/load/probes.py's
+GATEWAY_FAULTS = [f for f in KNOWN_FAULTS if f not in ("auth-slow-signing", "auth-pool-exhausted")]
+
+
 def test_every_fault_has_a_probe_and_a_description() -> None:
-    assert set(PROBES) == set(KNOWN_FAULTS)
+    assert set(PROBES) == set(GATEWAY_FAULTS)
     assert all(desc and "\n" not in desc for desc in KNOWN_FAULTS.values())
 
 
-@pytest.mark.parametrize("fault", list(KNOWN_FAULTS))
+@pytest.mark.parametrize("fault", GATEWAY_FAULTS)
 def test_fault_alone_shows_its_symptom(fault: str, faithful: DemoStack, client: httpx.Client,
                                       stacks: StackPool) -> None:
     probe = PROBES[fault]

@@ -320,6 +320,50 @@ def test_client_identity_headers_never_reach_upstream(stack: DemoStack, client: 
         assert not {"x-forwarded-user", "x-consumer-id", "x-authenticated-userid"} & set(seen["headers"])
 
 
+def test_legacy_greeting_names_whoever_its_header_says(stack: DemoStack, client: httpx.Client) -> None:
+    def greeted(user: str | None) -> Any:
+        answer = client.get(f"{stack.legacy_url}/greeting", headers={"X-User-Id": user} if user else {})
+        assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+        return answer.json()
+    assert greeted("demo-user") == {"greeting": "Hello, Dana", "user": "demo-user"}
+    assert greeted("other-user") == {"greeting": "Hello, Oscar", "user": "other-user"}
+    assert greeted(None) == greeted("no-such-user") == {"greeting": "Hello, guest", "user": None}
+
+
+FORGED = [("X-User-Id", "other-user"), ("x-user-id", "evil"), ("X-Forwarded-User", "other-user")]
+# what a public route makes of the request's credentials: one valid bearer token names the caller
+GREETED = {"no token": None, "valid token": "demo-user", "lower-case scheme": "demo-user", "invalid token": None,
+           "expired token": None, "two tokens": None, "token in the query too": None, "basic": None}
+
+
+def greeted_through(stack: DemoStack, client: httpx.Client) -> dict[str, Any]:
+    """Whom the gateway's /greeting names, per credential sent (each request forging X-User-Id and friends);
+    a refused request shows as its status."""
+    token, past = stack.token(), int(time.time()) - 3600
+    credentials: dict[str, list[tuple[str, str]]] = {
+        "no token": [], "valid token": [("Authorization", f"Bearer {token}")],
+        "lower-case scheme": [("Authorization", f"bearer {token}")],
+        "invalid token": [("Authorization", "Bearer not.a.token")],
+        "expired token": [("Authorization", f"Bearer {stack.mint(iat=past - 900, nbf=past - 900, exp=past)}")],
+        "two tokens": [("Authorization", f"Bearer {token}")] * 2,
+        "token in the query too": [("Authorization", f"Bearer {token}")], "basic": [("Authorization", "Basic eDp5")]}
+    greeted = {}
+    for name, headers in credentials.items():
+        query = {"access_token": token} if name == "token in the query too" else None
+        answer = client.get(f"{stack.gateway_url}/greeting", params=query, headers=FORGED + headers)
+        greeted[name] = answer.json()["user"] if answer.status_code == 200 else answer.status_code
+    return greeted
+
+
+def test_public_route_takes_an_optional_token_and_never_a_client_identity(stack: DemoStack,
+                                                                         client: httpx.Client) -> None:
+    stack.clear_upstream_log()
+    assert greeted_through(stack, client) == GREETED
+    sent = [e["headers"] for e in stack.upstream_log()]
+    assert [h.get("x-user-id") for h in sent] == list(GREETED.values())
+    assert not any("x-forwarded-user" in h or "authorization" in h for h in sent)
+
+
 # ---------------------------------------------------------------- CORS and rate limit
 
 def test_cors_preflight_and_error_answers(stack: DemoStack, client: httpx.Client) -> None:

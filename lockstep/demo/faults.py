@@ -21,7 +21,7 @@ KNOWN_FAULTS: dict[str, str] = {
     "drop-request-body-field": "PUT/PATCH /subscriptions/{subscription_id}: 'note' is dropped from the forwarded body",
     "slow-route": "GET /recipes/{recipe_id} is delayed by 150 ms in the gateway",
     "expose-internal": "the legacy's internal admin API (/internal/*) is routed through the public gateway, without auth",
-    "identity-trusted-on-public": "public routes forward a client-sent X-User-Id (and friends) to the legacy unchanged",
+    "identity-trusted-on-public": "public routes forward a client-sent X-User-Id (and friends) to the legacy unchanged, the optional token ignored",
     "auth-slow-signing": "the auth service signs each token under one lock with a deliberate 100 ms cost: token throughput collapses under parallel load",
     "auth-pool-exhausted": "the auth service holds one of 2 database connections per token request (~80 ms) and answers 503 when none is free",
 }

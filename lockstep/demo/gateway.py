@@ -3,9 +3,10 @@
 Routes, methods and per-operation scopes come from the OpenAPI document, so do the CORS policy
 (`x-cors`) and the default rate limit (`x-rate-limit`). Named faults (see faults.py) switch in one
 realistic cutover mistake each. Order of a request: prefix and route (404/405), preflight and plain
-OPTIONS (before auth), rate limit (429), auth (401/400/403), forward, response rewrites, CORS headers
-on every answer including the gateway's own errors. Old mobile app versions still call the catalogue at
-`/api/v1/recipes`: the gateway serves that alias like `/api/recipes` (ALIASES).
+OPTIONS (before auth), rate limit (429), auth (401/400/403; on a public operation a valid token is
+optional and names the caller), forward, response rewrites, CORS headers on every answer including the
+gateway's own errors. Old mobile app versions still call the catalogue at `/api/v1/recipes`: the
+gateway serves that alias like `/api/recipes` (ALIASES).
 """
 
 from __future__ import annotations
@@ -190,6 +191,10 @@ class Gateway:
             if isinstance(outcome, Reply):
                 return outcome
             sub = outcome
+        elif "identity-trusted-on-public" not in self.faults:  # a public route: the token is optional
+            assert self.verifier is not None
+            one = "access_token" not in request.query_params  # a token in the query as well: two, so none
+            sub = await self.verifier.optional_subject(credentials(request) if one else [])
         return await self.forward(request, op, request_id, sub)
 
     def needs_auth(self, op: Operation) -> bool:
@@ -220,15 +225,15 @@ class Gateway:
 
     async def authenticate(self, request: Request, op: Operation, request_id: str) -> str | Reply:
         """The token's subject, or the refusal (RFC 6750 challenges)."""
-        values = [v.decode("latin-1") for k, v in request.headers.raw if k.lower() == b"authorization"]
+        values = credentials(request)
         if len(values) > 1 or (values and "access_token" in request.query_params):
             return challenge(400, "invalid_request", "more than one credential in the request", request_id)
-        token = self.bearer_token(values[0]) if values else None
+        assert self.verifier is not None
+        token = self.verifier.bearer_token(values[0]) if values else None
         if token is None:
             return challenge(401, "unauthorized", "authentication required", request_id, bare=True)
         if not token:
             return challenge(400, "invalid_request", "malformed Authorization header", request_id)
-        assert self.verifier is not None
         claims = await self.verifier.claims(token)
         if claims is None:
             return challenge(401, "invalid_token", "the access token is invalid or expired", request_id)
@@ -239,15 +244,6 @@ class Gateway:
                              request_id, scope=" ".join(op.scopes or ()))
         return str(claims["sub"])
 
-    def bearer_token(self, value: str) -> str | None:
-        """None: not a Bearer credential; "": malformed; else the token."""
-        scheme, _, rest = value.partition(" ")
-        exact = "auth-scheme-case-sensitive" in self.faults
-        if not (scheme == "Bearer" if exact else scheme.lower() == "bearer"):
-            return None
-        token = rest.strip(" ")
-        return "" if not token or any(c.isspace() for c in token) else token
-
     # ------------------------------------------------------------ forwarding
 
     async def forward(self, request: Request, op: Operation, request_id: str, sub: str | None) -> Reply:
@@ -257,7 +253,7 @@ class Gateway:
         if "slow-route" in self.faults and op.key == SLOW_ROUTE:
             await asyncio.sleep(0.15)
         url = httpx.URL(self.upstream).copy_with(raw_path=self.target(request))
-        trusting = sub is None and "identity-trusted-on-public" in self.faults
+        trusting = op.public and "identity-trusted-on-public" in self.faults
         upstream_request = httpx.Request(request.method, url, content=body,
                                          headers=upstream_headers(request, request_id, sub, trusting))
         try:
@@ -330,6 +326,11 @@ def inner_path(path: str) -> str | None:
     return path[len(PREFIX):] if path.startswith(PREFIX + "/") else None
 
 
+def credentials(request: Request) -> list[str]:
+    """The request's Authorization values (the gateway takes tokens from that header only)."""
+    return [v.decode("latin-1") for k, v in request.headers.raw if k.lower() == b"authorization"]
+
+
 def challenge(status: int, code: str, message: str, request_id: str, *, bare: bool = False,
               scope: str | None = None) -> Reply:
     value = REALM if bare else f'{REALM}, error="{code}"'
@@ -340,7 +341,8 @@ def challenge(status: int, code: str, message: str, request_id: str, *, bare: bo
 
 def upstream_headers(request: Request, request_id: str, sub: str | None,
                      trust_identity: bool = False) -> list[tuple[bytes, bytes]]:
-    """Client headers minus hop-by-hop, Host, Authorization and every client-sent identity header.
+    """Client headers minus hop-by-hop, Host, Authorization and every client-sent identity header; the
+    caller's identity (`sub`, the token's subject) as X-User-Id.
 
     `trust_identity` (fault identity-trusted-on-public): client-sent identity headers are kept.
     """

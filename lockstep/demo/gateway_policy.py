@@ -155,6 +155,22 @@ class TokenVerifier:
         self.issuer, self.audience, self.jwks = config.issuer, config.audience, jwks
         self.accept_none = "auth-alg-none-accepted" in config.faults
         self.accept_expired = "auth-expired-accepted" in config.faults
+        self.exact_scheme = "auth-scheme-case-sensitive" in config.faults
+
+    def bearer_token(self, value: str) -> str | None:
+        """An Authorization value's token. None: not a Bearer credential; "": malformed."""
+        scheme, _, rest = value.partition(" ")
+        if not (scheme == "Bearer" if self.exact_scheme else scheme.lower() == "bearer"):
+            return None
+        token = rest.strip(" ")
+        return "" if not token or any(c.isspace() for c in token) else token
+
+    async def optional_subject(self, credentials: list[str]) -> str | None:
+        """Optional authentication (a public operation): the subject of the request's one credential when
+        it is a valid bearer token, else None: the caller is anonymous, never refused."""
+        token = self.bearer_token(credentials[0]) if len(credentials) == 1 else None
+        claims = await self.claims(token) if token else None
+        return None if claims is None else str(claims["sub"])
 
     async def claims(self, token: str) -> dict[str, Any] | None:
         try:

@@ -3,8 +3,8 @@
 The Python gateway (lockstep/demo/gateway.py) is the spec of "faithful": the same route table, CORS
 policy, rate limits, identity header and error bodies. What nginx does by itself, in its phase order:
 rewrite (route variables, preflight and plain OPTIONS, 405), preaccess (limit_req: 429), content (njs
-`lockstep.authorize` on protected routes: 401/400/403, then an internal redirect to `@legacy`; public
-routes proxy directly). The `add_header ... always` lines at server level put CORS, Vary, Via and
+`lockstep.authorize` on every route: 401/400/403 on protected operations, on public ones an optional
+token that sets $jwt_sub, then an internal redirect to `@legacy`). The `add_header ... always` lines at server level put CORS, Vary, Via and
 X-Request-Id on every answer, the gateway's own included: a location must never have an add_header of
 its own, or it would lose them all (nginx inherits add_header only into blocks that define none).
 """
@@ -85,7 +85,8 @@ http {{
 
     js_path {p};
     js_import lockstep from lockstep.js;
-    js_var $jwt_sub;                    # set by lockstep.authorize; js_var survives its internalRedirect
+    js_var $jwt_sub;                    # set by lockstep.authorize (a valid token's subject); js_var
+                                        # survives its internalRedirect, a `set` variable would not
     js_var $jwt_issuer {q(ISSUER)};
     js_var $jwt_audience {q(AUDIENCE)};
     js_var $jwt_leeway {LEEWAY};
@@ -280,7 +281,6 @@ def _location(rid: str, route: Route) -> str:
     protected = any(not op.public for op in route.operations.values())
     summary = ", ".join(f"{m} {op.operation_id} ({'public' if op.public else ' '.join(op.scopes) or 'token'})"
                         for m, op in route.operations.items())
-    content = "js_content lockstep.authorize;" if protected else "include legacy-proxy.conf;"
     preflight = ("if ($cors_kind = preflight) { return 204; }  # before auth: a preflight carries no token"
                  if protected else "if ($cors_kind = preflight) { return 204; }")
     template = route.template
@@ -294,7 +294,7 @@ def _location(rid: str, route: Route) -> str:
             {preflight}
             if ($cors_kind = options) {{ return 204; }}
             if ($op_id = "") {{ return 405 '{message}'; }}
-            {content}
+            js_content lockstep.authorize;
         }}
 """
 
@@ -312,7 +312,7 @@ def location_regex(template: str) -> str:
 def _legacy_proxy(site: Site) -> str:
     identity = "".join(f'proxy_set_header {_IDENTITY_NAMES.get(h, h)} "";\n'
                        for h in sorted(IDENTITY_HEADERS) if h != "x-user-id")
-    return f"""# Included where a request goes to the legacy: public routes, and @legacy after lockstep.authorize.
+    return f"""# Included where a request goes to the legacy: @legacy, after lockstep.authorize.
 proxy_pass http://legacy$upstream_uri;   # a variable: nginx sends the value as is (the client's bytes)
 proxy_http_version 1.1;
 proxy_set_header Connection "";
@@ -321,7 +321,7 @@ proxy_set_header Authorization "";
 proxy_set_header X-Request-Id $gw_request_id;
 proxy_set_header Via {q(VIA)};
 # identity: only the token's subject, never what the client sent (proxy_set_header replaces every copy)
-proxy_set_header X-User-Id $jwt_sub;     # empty (not sent) on public routes
+proxy_set_header X-User-Id $jwt_sub;     # empty (not sent) without a valid token (a public route's guest)
 {identity}proxy_hide_header X-Request-Id;           # the server's add_header sends the same id once
 proxy_redirect http://{site.legacy}/ $gw_public_base/;
 js_header_filter lockstep.relayHeaders;  # Link URLs: one header, several URLs to re-base

@@ -74,12 +74,13 @@ def location(files: Files, template: str) -> tuple[int, int]:
     return found.start(), found.end()
 
 
-def in_location(files: Files, template: str, old: str, new: str) -> None:
+def in_location(files: Files, template: str, pattern: str, new: str) -> None:
+    """Replace the one match of `pattern` (a regex) in the route block of `template`."""
     start, end = location(files, template)
-    block = files[CONF][start:end]
-    if block.count(old) != 1:
-        raise FaultFormError(f"{CONF}: {template}: expected one {old!r}")
-    files[CONF] = files[CONF][:start] + block.replace(old, new) + files[CONF][end:]
+    block, found = re.subn(pattern, new, files[CONF][start:end])
+    if found != 1:
+        raise FaultFormError(f"{CONF}: {template}: expected one match of {pattern!r}, found {found}")
+    files[CONF] = files[CONF][:start] + block + files[CONF][end:]
 
 
 def _unchanged(files: Files) -> None:
@@ -216,10 +217,11 @@ def drop_request_body_field(files: Files) -> None:
 
 
 def slow_route(files: Files) -> None:
+    """150 ms of njs timer before the route's usual check (faults.authorize: it combines with the others)."""
     from lockstep.demo.gateway import SLOW_ROUTE
 
     use_faults_js(files)
-    in_location(files, SLOW_ROUTE[1], "include legacy-proxy.conf;", "js_content faults.slowly;")
+    in_location(files, SLOW_ROUTE[1], r"js_content (?:lockstep|faults)\.authorize;", "js_content faults.slowly;")
 
 
 def expose_internal(files: Files) -> None:
@@ -230,16 +232,25 @@ def expose_internal(files: Files) -> None:
 
 
 def identity_trusted_on_public(files: Files) -> None:
-    """The identity lines only where the token's subject is set: public routes pass X-User-Id through."""
+    """Public routes skip the optional token, and each identity line sends what the client sent where no
+    token named the caller: a team keeping the old session layer's header for anonymous calls."""
     from lockstep.demo.gateway import IDENTITY_HEADERS
 
-    pattern = r"^proxy_set_header ([A-Za-z-]+) .*\n"
-    lines = [m[0] for m in re.finditer(pattern, files[PROXY], re.M) if m[1].lower() in IDENTITY_HEADERS]
-    if not lines:
+    def trusting(m: re.Match[str]) -> str:
+        if m[1].lower() not in IDENTITY_HEADERS:
+            return m[0]
+        var = m[1].lower().replace("-", "_")
+        add_http(files, f'map $jwt_sub $fault_{var} {{ "" $http_{var}; default {m[2]}; }}')
+        return f"proxy_set_header {m[1]} $fault_{var};\n"
+
+    replace(files, PROXY, "# identity: only the token's subject, never what the client sent",
+            "# identity: the token's subject, else what the client sent (as the old session layer had it)")
+    before = files[PROXY]
+    sub(files, PROXY, r"^proxy_set_header ([A-Za-z-]+) (\S+);[^\n]*\n", trusting)
+    if files[PROXY] == before:
         raise FaultFormError(f"{PROXY}: no identity header lines")
-    for line in lines:
-        replace(files, PROXY, line, "")
-    in_legacy(files, "".join("            " + line for line in lines))
+    fault_flag(files, "trust_identity")
+    hook(files, CONF, "js_content lockstep.authorize;", "js_content faults.authorize;")
 
 
 NGINX_FAULTS: dict[str, Edit] = {

@@ -150,12 +150,38 @@ async function verifiedClaims(r, token) {
     return signed && validClaims(r, claims) ? claims : null;
 }
 
-// true: the request may go on ($jwt_sub set on protected operations); false: it has been answered
+// The Authorization values, each apart (r.headersIn would join repeated ones)
+function credentials(r) {
+    return r.rawHeadersIn.filter(h => h[0].toLowerCase() === 'authorization').map(h => h[1]);
+}
+
+async function validClaimsOf(r, token) {
+    try {
+        return await verifiedClaims(r, token);
+    } catch (e) {  // any malformed token or key is invalid, never a 500
+        return null;
+    }
+}
+
+// A public operation: the token is optional. One valid bearer token names the caller ($jwt_sub, so
+// @legacy sends it as X-User-Id); anything else (none, invalid, a token in the query too) is a guest,
+// never refused. Two Authorization headers never get here: nginx itself refuses a repeated one (400).
+async function admitGuestOrCaller(r) {
+    var values = credentials(r);
+    var token = values.length === 1 && r.args.access_token === undefined ? bearerToken(values[0]) : null;
+    var claims = token ? await validClaimsOf(r, token) : null;
+    if (claims) {
+        r.variables.jwt_sub = claims.sub;
+    }
+    return true;
+}
+
+// true: the request may go on ($jwt_sub set when a token names the caller); false: it has been answered
 async function admit(r) {
     if (r.variables.op_public === '1') {
-        return true;
+        return admitGuestOrCaller(r);
     }
-    var values = r.rawHeadersIn.filter(h => h[0].toLowerCase() === 'authorization').map(h => h[1]);
+    var values = credentials(r);
     if (values.length > 1 || (values.length && r.args.access_token !== undefined)) {
         refuse(r, 400, 'invalid_request', 'more than one credential in the request');
         return false;
@@ -169,12 +195,7 @@ async function admit(r) {
         refuse(r, 400, 'invalid_request', 'malformed Authorization header');
         return false;
     }
-    var claims = null;
-    try {
-        claims = await verifiedClaims(r, token);
-    } catch (e) {  // any malformed token or key is a 401, never a 500
-        claims = null;
-    }
+    var claims = await validClaimsOf(r, token);
     if (!claims) {
         refuse(r, 401, 'invalid_token', 'the access token is invalid or expired');
         return false;
