@@ -5,7 +5,10 @@ import json
 import httpx
 import pytest
 
+import yaml
+
 from lockstep.demo import DemoStack
+from lockstep.operations import operations_of
 
 from .runner import demo_contract, ROOT, run_suites
 
@@ -29,22 +32,23 @@ def test_faithful_demo_every_operation_routed_har_clean_latency_within_budget(tm
     assert summary["findings"] == []
     routes = summary["figures"]["routes"]
     operations = {k: v for k, v in routes.items() if v["kind"] == "operation"}
-    assert len(operations) == 16 and {v["verdict"] for v in operations.values()} == {"routed"}
+    count = len(operations_of(yaml.safe_load((ROOT / "contracts" / "demo-api.yaml").read_text())))
+    assert len(operations) == count and {v["verdict"] for v in operations.values()} == {"routed"}
     assert routes["GET /internal/stats (private)"]["verdict"] == "not reachable"
     assert {v["verdict"] for v in routes.values() if v["kind"] == "alias"} == {"like its new path"}
     har = summary["figures"]["har"]
     assert har["plan"]["replayed"] == 16 and har["plan"]["unknown_routes"] == 0
     assert {v["verdict"] for k, v in har.items() if k != "plan"} == {"same"}
     latency = summary["figures"]["latency"]
-    assert len(latency) == 16 and {v["verdict"] for v in latency.values()} == {"within budget"}
-    assert "routes: operations 16 (16 routed); private paths 1 (1 not reachable)" in run.out
-    assert "latency (gateway minus legacy): 16 operations measured" in run.out
+    assert len(latency) == count and {v["verdict"] for v in latency.values()} == {"within budget"}
+    assert f"routes: operations {count} ({count} routed); private paths 1 (1 not reachable)" in run.out
+    assert f"latency (gateway minus legacy): {count} operations measured" in run.out
     text = run.all_text()
     token = _har_token()
     assert token not in text and token[:40] not in text  # the recorded token never reaches a report
     assert "mk_session=9c2f1e0b7a6d4c3b8e5f" not in text
     svgs = list((run.reports / "allure-results").glob("*.svg"))
-    assert len(svgs) == 16  # a chart of both distributions per operation
+    assert len(svgs) == count  # a chart of both distributions per operation
 
 
 def test_missing_route_shows_up_missing_in_the_inventory(tmp_path):
