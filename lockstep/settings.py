@@ -106,6 +106,16 @@ def _target_url(value: object, source: str, loaded: Contract, name: str) -> None
     check_target_url(str(value), where=where, file=None if source.startswith("option") else loaded.file)
 
 
+def _check_nginx(faults: tuple[str, ...]) -> None:
+    """The nginx demo gateway needs nginx and its njs module, and an nginx form of every fault: one line if not."""
+    from .demo.nginx import NginxUnavailableError, UnsupportedFaultError, check_nginx  # no servers imported
+
+    try:
+        check_nginx(faults)
+    except (NginxUnavailableError, UnsupportedFaultError) as exc:
+        raise ContractError(str(exc), where="--demo-gateway") from None
+
+
 def resolve_settings(*, contract: str | None, legacy_url: str | None, gateway_url: str | None,
                      profile: str | None, seed: str | None, demo_faults: str | None,
                      max_examples: int | None, demo_rate_limit: str | None = None,
@@ -134,6 +144,8 @@ def resolve_settings(*, contract: str | None, legacy_url: str | None, gateway_ur
     if gateway_kind not in DEMO_GATEWAYS:
         raise ContractError(f"unknown demo gateway {gateway_kind!r}; known: {', '.join(DEMO_GATEWAYS)}",
                             where="--demo-gateway")
+    if gateway_kind == "nginx" and DEMO in (str(legacy), str(gateway)):
+        _check_nginx(faults)
     sources = {"contract": path_source, "profile": profile_source, "seed": seed_source,
                "legacy": "demo stack" if legacy == DEMO else legacy_source,
                "gateway": "demo stack" if gateway == DEMO else gateway_source}

@@ -172,3 +172,23 @@ def test_any_other_answer_leaves_it_to_the_flows(status):
 def test_the_credential_check_never_sends_an_unsafe_method():
     with pytest.raises(ValueError):
         check_credentials(gateway(lambda r: httpx.Response(200)), "/users/me", method="DELETE")
+
+
+def test_the_nginx_demo_gateway_without_nginx_is_one_usage_line(tmp_path, monkeypatch) -> None:
+    import lockstep.demo.nginx as nginx
+    from lockstep.errors import ContractError
+    from lockstep.settings import resolve_settings
+
+    def missing(faults=()):
+        raise nginx.NginxUnavailableError("nginx not found: apt-get install nginx libnginx-mod-http-js")
+
+    monkeypatch.setattr(nginx, "check_nginx", missing)
+    (tmp_path / "api.yaml").write_text("openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: {}\n")
+    (tmp_path / "migration.yaml").write_text("spec: api.yaml\ntargets: {legacy: {url: demo}, gateway: {url: demo}}\n")
+    try:
+        resolve_settings(contract=str(tmp_path / "migration.yaml"), legacy_url=None, gateway_url=None, profile=None,
+                         seed="1", demo_faults=None, max_examples=None, demo_gateway="nginx", env={})
+    except ContractError as exc:
+        assert "apt-get install nginx libnginx-mod-http-js" in str(exc) and "--demo-gateway" in str(exc)
+    else:
+        raise AssertionError("no error without nginx")
