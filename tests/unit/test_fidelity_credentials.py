@@ -156,3 +156,22 @@ def test_an_empty_generated_bearer_never_reaches_the_wire(schema, loopback):
     for answer in (ex.legacy, ex.legacy_again, ex.gateway):
         assert answer.error is None, answer.error  # before: "LocalProtocolError: Illegal header value b'Bearer '"
     assert ex.legacy.body == b"-" and ex.gateway.body == f"Bearer {TOKEN}".encode()
+
+
+def test_the_gateways_request_is_the_legacys_readdressed_with_its_own_headers() -> None:
+    import httpx
+
+    from lockstep.contract import TargetSpec
+    from lockstep.exchange import readdress
+    from lockstep.targets import Target
+
+    legacy = Target("legacy", TargetSpec(url="http://legacy.test", headers={"X-User-Id": "u1"}))
+    gateway = Target("gateway", TargetSpec(url="http://gw.test", prefix="/api/x"), token="tok")
+    first = httpx.Request("POST", "http://legacy.test/items?q=a%2Bb", headers={"X-User-Id": "u1", "X-Trace": "7",
+                                                                              "Content-Type": "application/json"},
+                          content=b'{"a": 1}')
+    moved = readdress(first, legacy, gateway)
+    assert moved is not None and str(moved.url) == "http://gw.test/api/x/items?q=a%2Bb"
+    assert moved.headers["authorization"] == "Bearer tok" and "x-user-id" not in moved.headers
+    assert moved.headers["x-trace"] == "7" and moved.content == b'{"a": 1}'
+    assert readdress(httpx.Request("GET", "http://elsewhere.test/items"), legacy, gateway) is None
