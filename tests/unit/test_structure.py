@@ -18,7 +18,7 @@ FORBIDDEN = {
     "report": ("checks", "plugin", "pytest_plugin", "session", "engine.flows"),
     "core": ("engine", "checks", "plugin", "pytest_plugin", "session", "stateful", "har", "load", "browser"),
 }
-CORE = ("contract", "targets", "exchange", "views", "compare", "noise", "findings", "operations", "bodies",
+CORE = ("contract", "targets", "exchange", "views", "compare", "noise", "findings", "operations", "bodies", "cors_policy",
         "rates", "errors", "settings", "spec")
 
 
@@ -84,3 +84,17 @@ def test_no_module_over_400_lines_and_no_function_over_50() -> None:
                 if length > 50:
                     long_functions.append(f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} ({length} lines)")
     assert long_modules == [] and long_functions == []
+
+
+def test_flows_never_import_each_other() -> None:
+    crossing = []
+    for path in _modules():
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        if parts[0] != "checks" or len(parts) < 2:
+            continue
+        mine = parts[1]
+        for imported in _imports(path):
+            bits = imported.split(".")
+            if bits[0] == "checks" and len(bits) > 1 and bits[1] != mine:
+                crossing.append(f"{'.'.join(parts)} imports {imported}")
+    assert crossing == []

@@ -10,7 +10,7 @@ from ...engine.context import CheckContext
 from ...engine.registry import check
 from ...findings import Finding
 from ...tokens import Variant, scope_lacking
-from ..cors import policy_for  # the CORS flow's public reading of the policy (overrides applied)
+from ...cors_policy import policy_for  # the per-operation CORS policy: core, shared by the CORS and auth flows
 from .challenge import Problem, Verdict, grouped
 from .material import material
 from .sending import send_variant

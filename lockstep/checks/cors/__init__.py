@@ -26,7 +26,8 @@ catalog case (../shared/reference/cors-auth-catalog.md) and their module:
     rate-limit     error-429 (C12; one cheap safe operation, only where the profile allows bursts)  burst.py
     plain-options  plain-options (C04)                                                  options.py
 
-Shared parts: policy.py (the per-operation policy, what browsers send and read), reading.py (what an
+Shared parts: lockstep/cors_policy.py (core: the per-operation policy and what browsers send and read;
+the auth flow reads it too), reading.py (what an
 answer grants), probes.py (preflight and actual senders, memoised per operation), expect.py (policy or
 legacy grants), register.py (registration, findings), replay.py (each finding's browser probe).
 Each check yields at most one finding per location; the problem another check owns (a wildcard with
@@ -40,7 +41,7 @@ from ...engine.registry import flow_policy
 from . import preflight, redirect, origins, grants, safety, vary, actual, errors, burst, options  # noqa: F401, I001
 from .burst import rate_limit_operation
 from .origins import DISALLOWED, fuzz_origins
-from .policy import Policy, browser_can_send, policy_for, unused_overrides
+from ...cors_policy import Policy, browser_can_send, policy_for, unused_overrides
 from .register import FLOW
 from .replay import probe_of
 

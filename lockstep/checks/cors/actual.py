@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ...engine.context import CheckContext
 from ...findings import Finding
 from .expect import actual_legacy, expect
-from .policy import Policy, readable_unasked
+from ...cors_policy import Policy, readable_unasked
 from .probes import actual_request, shown
 from .reading import ACAO, ACEH, at, kept_by_caches, lists, read_problems, unexposed, varies_by_origin
 from .replay import with_unexposed

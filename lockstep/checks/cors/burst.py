@@ -13,7 +13,7 @@ from ...findings import Finding
 from ...operations import Operation
 from ...targets import Answer
 from .errors import error_findings
-from .policy import Policy
+from ...cors_policy import Policy
 from .probes import safe, shown
 from .reading import STATUS
 from .register import cors_check, finding

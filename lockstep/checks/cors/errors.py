@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from ...engine.context import CheckContext
 from ...findings import Finding
 from ...targets import Answer
-from .policy import SAFELISTED_METHODS, Policy, readable_unasked
+from ...cors_policy import SAFELISTED_METHODS, Policy, readable_unasked
 from .probes import actual, path_methods, preflight, shown, unknown_path
 from .reading import ACEH, grants_method, is_2xx, lists, read_problems, unexposed
 from .register import cors_check, finding

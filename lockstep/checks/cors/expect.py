@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ...engine.context import CheckContext
 from ...targets import Answer
-from .policy import Policy
+from ...cors_policy import Policy
 from .probes import actual, preflight, safe
 from .reading import grants_header, is_2xx, tokens
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from ...engine.context import CheckContext
 from ...findings import Finding
 from ...targets import Answer
-from .policy import Policy
+from ...cors_policy import Policy
 from .probes import path_methods, preflight, shown, where
 from .reading import ACAH, ACAM, grants_header, grants_method, is_2xx, tokens
 from .register import cors_check, finding

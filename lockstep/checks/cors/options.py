@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ...engine.context import CheckContext
 from ...findings import Finding
-from .policy import Policy
+from ...cors_policy import Policy
 from .probes import where
 from .reading import ALLOW, STATUS, at, tokens
 from .register import cors_check, finding

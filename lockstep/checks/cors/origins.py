@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from ...engine.context import CheckContext
 from ...findings import Finding
 from ...targets import Answer
-from .policy import Policy
+from ...cors_policy import Policy
 from .probes import actual, preflight, safe, shown
 from .reading import ACAO, STATUS
 from .register import cors_check, finding

@@ -10,7 +10,7 @@ from ...engine.context import CheckContext
 from ...findings import Finding
 from ...targets import Answer
 from .expect import expect, granted_preflights
-from .policy import SAFELISTED_METHODS, Policy, asked_headers
+from ...cors_policy import SAFELISTED_METHODS, Policy, asked_headers
 from .probes import cannot, preflight, shown
 from .reading import ACAC, ACAH, ACAM, ACAO, ACMA, STATUS, at, grants_header, grants_method, lists, \
     read_problems, tokens

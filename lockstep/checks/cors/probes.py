@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from ...engine.context import CheckContext
 from ...errors import UnsafeRequestError
 from ...targets import SAFE_METHODS, Answer
-from .policy import asked_headers, browser_can_send
+from ...cors_policy import asked_headers, browser_can_send
 
 __all__ = ["preflight", "actual", "actual_request", "safe", "where", "shown", "cannot", "path_methods",
            "unknown_path"]

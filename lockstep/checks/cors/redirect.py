@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from ...engine.context import CheckContext
 from ...findings import Finding
 from ...targets import Answer
-from .policy import Policy
+from ...cors_policy import Policy
 from .probes import preflight, shown
 from .reading import STATUS
 from .register import cors_check, finding

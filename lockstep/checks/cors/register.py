@@ -12,7 +12,7 @@ from ...engine.context import CheckContext
 from ...engine.registry import check
 from ...findings import Finding
 from ...targets import Answer
-from .policy import Policy, browser_can_send, policy_for
+from ...cors_policy import Policy, browser_can_send, policy_for
 from .reading import at
 from .replay import BROWSER, browser_probe
 

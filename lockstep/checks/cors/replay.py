@@ -18,7 +18,7 @@ from typing import Any
 from ...findings import Finding
 from ...report.redact import SECRET_HEADERS, redact
 from ...targets import Answer
-from .policy import asked_headers
+from ...cors_policy import asked_headers
 
 __all__ = ["browser_probe", "probe_of", "with_unexposed", "BROWSER"]
 

@@ -9,7 +9,7 @@ from ...engine.context import CheckContext
 from ...findings import Finding
 from ...targets import Answer
 from .origins import DISALLOWED
-from .policy import Policy
+from ...cors_policy import Policy
 from .probes import actual, preflight, safe, shown
 from .reading import ACAO, star_with_credentials
 from .register import cors_check, finding

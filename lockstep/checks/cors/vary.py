@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 from ...engine.context import CheckContext
 from ...findings import Finding
-from .policy import Policy
+from ...cors_policy import Policy
 from .probes import actual, safe, shown, unknown_path
 from .reading import VARY, at, kept_by_caches, origin_specific, tokens, varies_by_origin
 from .register import cors_check, finding

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ...contract import CorsPolicy
-from ...operations import Operation
+from .contract import CorsPolicy
+from .operations import Operation
 
 __all__ = ["Policy", "policy_for", "unused_overrides", "browser_can_send", "asked_headers", "readable_unasked",
            "FORBIDDEN_METHODS", "SAFELISTED_METHODS"]
