@@ -19,6 +19,7 @@ from typing import IO, Any
 import httpx
 import jwt
 
+from lockstep.demo.children import end
 from lockstep.demo.auth_service import CLIENTS, SCOPES, default_claims
 from lockstep.demo.faults import validate_faults
 from lockstep.demo.nginx import check_nginx
@@ -73,13 +74,7 @@ class DemoStack:
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None:
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            end(proc)
             if proc.stdout is not None:
                 proc.stdout.close()
         if self._stderr is not None:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lockstep.demo.children import end
 from lockstep.demo.nginx.faults import apply_faults, check_faults
 
 BINARY_DIRS = "/usr/sbin:/usr/local/sbin:/usr/local/nginx/sbin"
@@ -144,15 +145,8 @@ class NginxGateway:
         return (lines or text.splitlines() or ["no output"])[-1].strip()
 
     def _kill(self) -> None:
-        proc = self.proc
-        if proc is None or proc.poll() is not None:
-            return
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        if self.proc is not None:
+            end(self.proc)
 
     def stop(self) -> None:
         self._kill()
