@@ -26,9 +26,9 @@ __all__ = ["LockstepSession"]
 
 
 class LockstepSession:
-    def __init__(self, settings: Settings, operations: list[Operation] | None = None, markexpr: str = "",
+    def __init__(self, settings: Settings, operations: list[Operation] | None = None,
                  credential_probe: Operation | None = None) -> None:
-        self.settings, self.markexpr, self.credential_probe = settings, markexpr, credential_probe
+        self.settings, self.credential_probe = settings, credential_probe
         contract = settings.contract
         self.book = FindingBook()
         self.rules = Rules(contract.compare.ignore, contract.known_differences)
@@ -133,7 +133,7 @@ class LockstepSession:
         return RunFacts(profile=self.settings.profile_name, safe_only=safe_only, bursts=profile.bursts,
                         rate_ceiling=profile.rate or (gateway.spec.rate if gateway else None),
                         gateway_token=gateway.token if gateway else None,
-                        verify=gateway.spec.verify if gateway else True, demo=demo, markexpr=self.markexpr,
+                        verify=gateway.spec.verify if gateway else True, demo=demo,
                         timings=self.ledger.timings)
 
     # -- xdist hand-off -------------------------------------------------------------------------

@@ -49,7 +49,6 @@ class RunFacts:
     gateway_token: str | None = None
     verify: bool | str = True  # the gateway's TLS setting, for fetching its JWKS
     demo: DemoFacts | None = None
-    markexpr: str = ""  # the run's `-m` expression
     # seconds per answer by operation and target, from the parity cases already sent (the latency flow)
     timings: dict[str, dict[str, list[float]]] = field(default_factory=dict)
 

@@ -43,10 +43,6 @@ class Sender:
     def base_url(self, target: str) -> str:
         return self._targets[target].base_url
 
-    def guard(self, target: str, method: str) -> None:
-        """Raise UnsafeRequestError if `target` may not receive `method` (profile, `writable: false`)."""
-        self._targets[target].guard(method)
-
     def send(self, target: str, method: str, path: str, *, operation: str = "", **kwargs: Any) -> Answer:
         answer = send(self._targets[target], method, path, **kwargs)
         if operation:

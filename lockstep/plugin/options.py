@@ -101,8 +101,7 @@ def build_state(config: pytest.Config) -> RunState:
     labels = {op.label for op in operations}
     if len(operations) != len(every):
         schema = schema.include(func=lambda ctx: f"{ctx.operation.method.upper()} {ctx.operation.path}" in labels)
-    session = LockstepSession(settings, every, markexpr=config.option.markexpr or "",
-                              credential_probe=credential_probe(document, operations))
+    session = LockstepSession(settings, every, credential_probe=credential_probe(document, operations))
     state = RunState(settings, schema, operations, session)
     state.har = load_har_plan(config.option.lockstep_har, settings, document)
     if settings.profile.sequences and "stateful" in (config.option.markexpr or "stateful"):

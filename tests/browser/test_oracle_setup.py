@@ -11,7 +11,7 @@ import pytest
 from lockstep.browser import BrowserCase, BrowserOracle, BrowserUnavailable, UnsupportedCase, find_chromium
 from lockstep.browser.model import CHROMIUM_MISSING, PLAYWRIGHT_MISSING
 
-from .conftest import ORIGIN, CorsServer
+from .conftest import ORIGIN
 
 pytestmark = pytest.mark.browser
 

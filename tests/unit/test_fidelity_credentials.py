@@ -159,7 +159,6 @@ def test_an_empty_generated_bearer_never_reaches_the_wire(schema, loopback):
 
 
 def test_the_gateways_request_is_the_legacys_readdressed_with_its_own_headers() -> None:
-    import httpx
 
     from lockstep.contract import TargetSpec
     from lockstep.exchange import readdress

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from types import SimpleNamespace
-from typing import Any
 from xml.etree import ElementTree
 
 import httpx
